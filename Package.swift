@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+// Specula: a CPU LLM inference service with Simply-Scalable Speculative Decoding.
+// The module graph is one-way: C libraries → Kernels / ModelFormat / Tokenization → Transformer →
+// (Speculation → Engine → WorkerCore); the engine side never imports networking (checked by tests and CI).
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+// Kernels are the hot path: compile them for the host's vector units and without overflow checks.
+let kernelSettings: [SwiftSetting] = strict + [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Specula",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "specula", targets: ["specula"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: libnghttp2-dev, libopenblas-dev, libzstd-dev).
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // Engine side: no networking below this line.
+        .target(name: "ModelFormat", swiftSettings: strict),
+        .target(name: "Tokenization", dependencies: ["ModelFormat"], swiftSettings: strict),
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+
+        // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
+        .executableTarget(
+            name: "specula",
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "CZstd", "CNGHTTP2", argumentParser],
+            exclude: [],
+            resources: [.copy("Resources/models"), .copy("Resources/corpus")],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"], swiftSettings: strict),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ModelFormat"], swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict),
+        .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
+    ]
+)

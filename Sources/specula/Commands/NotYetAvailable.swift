@@ -1,0 +1,75 @@
+import ArgumentParser
+
+// Subcommands whose machinery later milestones build. Each parses its documented flags so scripts
+// get the real `--help`, and refuses to run with a clear error rather than a fake result.
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a router and N worker processes on this machine (the bundled model by default).")
+    @Option(help: "Model folder or .gguf file (default: the bundled pycode-6m).") var model: String?
+    @Option(help: "Number of worker processes.") var workers: Int = 1
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port: Int = 8080
+    @Option(help: "SSSD datastore file.") var datastore: String?
+    func run() throws { throw CLIError.notAvailableYet("serve") }
+}
+
+struct Router: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP router: the OpenAI-compatible API and the shared request queue.")
+    @Option(help: "HTTP listen address HOST:PORT.") var listen: String = "127.0.0.1:8080"
+    @Option(help: "Worker listen address HOST:PORT.") var workerListen: String = "127.0.0.1:9090"
+    @Option(help: "File of API keys, one per line.") var apiKeyFile: String?
+    @Option(help: "File holding the shared worker token.") var workerTokenFile: String?
+    @Option(help: "TLS certificate (PEM).") var tlsCert: String?
+    @Option(help: "TLS private key (PEM).") var tlsKey: String?
+    @Option(help: "Maximum queued requests per model.") var maxQueue: Int = 1024
+    func run() throws { throw CLIError.notAvailableYet("router") }
+}
+
+struct Worker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a worker: load a model and pull requests from one or more routers.")
+    @Option(help: "Routers to connect to, HOST:PORT[,HOST:PORT...].") var router: String
+    @Option(help: "Model folder or .gguf file (default: the bundled pycode-6m).") var model: String?
+    @Option(help: "Worker name.") var name: String?
+    @Option(help: "SSSD datastore file.") var datastore: String?
+    @Option(help: "Compute threads.") var threads: Int?
+    @Option(help: "KV cache budget in MB.") var kvCacheMb: Int?
+    @Option(help: "File holding the shared worker token.") var workerTokenFile: String?
+    func run() throws { throw CLIError.notAvailableYet("worker") }
+}
+
+struct Datastore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build the SSSD datastore (tokenized corpus + suffix array).",
+        subcommands: [Build.self])
+
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tokenize a corpus and index it.")
+        @Option(help: "Model whose tokenizer to use.") var model: String?
+        @Option(help: "Corpus text file (.zst accepted).") var corpus: String
+        @Option(help: "Output datastore file.") var out: String
+        func run() throws { throw CLIError.notAvailableYet("datastore build") }
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks: kernels, engine, serve.",
+        subcommands: [Engine.self, Serve.self])
+
+    struct Engine: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Engine throughput, speculation off vs auto.")
+        @Option var model: String?
+        @Option var prompts: String
+        func run() throws { throw CLIError.notAvailableYet("bench engine") }
+    }
+
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serving benchmark against a running router.")
+        @Option var url: String
+        @Option var prompts: String
+        func run() throws { throw CLIError.notAvailableYet("bench serve") }
+    }
+}
