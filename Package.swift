@@ -32,11 +32,13 @@ let package = Package(
         .target(name: "ModelFormat", swiftSettings: strict),
         .target(name: "Tokenization", dependencies: ["ModelFormat"], swiftSettings: strict),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        .target(name: "Transformer", dependencies: ["Kernels", "ModelFormat"], swiftSettings: kernelSettings),
+        .target(name: "Engine", dependencies: ["Transformer", "Tokenization"], swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "CZstd", "CNGHTTP2", argumentParser],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Engine", "CZstd", "CNGHTTP2", argumentParser],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -45,6 +47,8 @@ let package = Package(
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"], swiftSettings: strict),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ModelFormat"], swiftSettings: strict),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFormat", "Tokenization"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

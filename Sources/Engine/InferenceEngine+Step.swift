@@ -1,0 +1,168 @@
+import Transformer
+
+extension InferenceEngine {
+    /// One scheduling step: admit, plan, run the model, sample or accept, emit. Returns the events.
+    public func step() -> [EngineEvent] {
+        guard hasWork else { return [] }
+        let started = monotonicSeconds()
+        var events: [EngineEvent] = []
+        admit(&events)
+        while true {
+            buildPlan()
+            if batch.isEmpty { break }
+            switch model.forward(batch, cache: cache) {
+            case .ok:
+                let emitted = processResults(&events)
+                let elapsed = monotonicSeconds() - started
+                statistics.steps += 1
+                statistics.stepSeconds += elapsed
+                if emitted > 0 { statistics.generatingStepSeconds += elapsed }
+                statistics.generatedTokens += emitted
+                return events
+            case .cacheFull:
+                guard preemptYoungest(&events) else { return events }
+            }
+        }
+        return events
+    }
+
+    // MARK: - Admission and preemption
+
+    /// Moves waiting requests to running while the cache can hold their whole current context, keeping
+    /// one free block per running request so that decoding does not immediately preempt.
+    func admit(_ events: inout [EngineEvent]) {
+        while let id = waiting.first, running.count < configuration.maxRunning, var state = requests[id] {
+            let sequence = cache.createSequence()
+            let needed = cache.blocksNeeded(sequence, slots: state.tokens.count + 1)
+            guard needed + running.count <= cache.freeBlockCount || running.isEmpty,
+                  cache.reserve(sequence, slots: state.tokens.count + 1) else {
+                cache.release(sequence)
+                return
+            }
+            waiting.removeFirst()
+            state.sequence = sequence
+            state.phase = .running
+            state.computed = 0
+            admissions += 1
+            state.admittedAt = admissions
+            requests[id] = state
+            running.append(id)
+        }
+    }
+
+    /// Frees the most recently admitted request's cache and puts it back at the head of the queue; it will
+    /// recompute its prompt and output. Returns false when nothing could be preempted.
+    func preemptYoungest(_ events: inout [EngineEvent]) -> Bool {
+        guard let victim = running.max(by: { requests[$0]!.admittedAt < requests[$1]!.admittedAt }) else { return false }
+        if running.count == 1 {
+            // Alone and still too big: it can never fit.
+            events += finish(victim, reason: .length, message: "the KV cache is full")
+            return true
+        }
+        var state = requests[victim]!
+        cache.release(state.sequence!)
+        state.sequence = nil
+        state.phase = .waiting
+        state.computed = 0
+        requests[victim] = state
+        running.removeAll { $0 == victim }
+        waiting.insert(victim, at: 0)
+        statistics.preemptions += 1
+        return true
+    }
+
+    // MARK: - Planning
+
+    /// Decode tokens first (one per decoding request), then prompt chunks within the token budget.
+    func buildPlan() {
+        batch.removeAll()
+        plan.removeAll(keepingCapacity: true)
+        var budget = configuration.maxTokensPerStep
+        var logitRows = 0
+        for decodingFirst in [true, false] {
+            for id in running {
+                guard budget > 0, let state = requests[id], let sequence = state.sequence else { continue }
+                let pending = state.pendingInput
+                guard (pending == 1) == decodingFirst else { continue }
+                let count = min(pending, budget)
+                let completes = count == pending
+                let start = batch.count
+                batch.appendChain(state.tokens[state.computed..<(state.computed + count)], sequence: sequence,
+                                  startPosition: state.computed, logits: completes ? .last : .none)
+                plan.append(PlanEntry(request: id, start: start, count: count, logitRow: completes ? logitRows : nil))
+                if completes { logitRows += 1 }
+                budget -= count
+            }
+        }
+    }
+
+    // MARK: - Results
+
+    /// Commits the step's cache entries, samples where a chain completed, and emits. Returns tokens emitted.
+    func processResults(_ events: inout [EngineEvent]) -> Int {
+        var emitted = 0
+        for entry in plan {
+            guard var state = requests[entry.request], let sequence = state.sequence else { continue }
+            cache.commit(sequence, count: entry.count)
+            state.computed += entry.count
+            guard let row = entry.logitRow else {
+                requests[entry.request] = state
+                continue
+            }
+            let token = state.sampler.sample(model.logits(row: row), work: work)
+            state.speculation.steps += 1
+            requests[entry.request] = state
+            let (count, finished) = emit([token], for: entry.request, events: &events)
+            emitted += count
+            _ = finished
+        }
+        return emitted
+    }
+
+    /// Appends sampled tokens to a request in order, applying EOS, stop strings, max tokens and the
+    /// context limit; emits one `.tokens` event and, when it ends, `.finished`. Returns (tokens taken, finished).
+    func emit(_ tokens: [Int], for id: UInt64, events: inout [EngineEvent]) -> (Int, Bool) {
+        guard var state = requests[id] else { return (0, true) }
+        var ids: [Int] = []
+        var text = ""
+        var reason: FinishReason?
+        var endOfText = false
+        for token in tokens {
+            if state.request.stopAtEOS && eosTokens.contains(token) {
+                reason = .stop
+                endOfText = true
+                break
+            }
+            ids.append(token)
+            state.tokens.append(token)
+            state.generated += 1
+            state.sampler.record(token)
+            let output = state.stopMatcher.push(state.detokenizer.push(token))
+            text += output.text
+            if output.stop != nil {
+                reason = .stop
+                break
+            }
+            if state.generated >= state.request.maxTokens || state.tokens.count >= model.maxContext {
+                reason = .length
+                endOfText = true
+                break
+            }
+        }
+        if endOfText {
+            // Nothing more will come: release what the detokenizer and stop matcher hold back.
+            let tail = state.stopMatcher.push(state.detokenizer.finish())
+            text += tail.text
+            if tail.stop == nil { text += state.stopMatcher.finish() } else { reason = .stop }
+        }
+        requests[id] = state
+        if !ids.isEmpty || !text.isEmpty {
+            events.append(.tokens(request: id, ids: ids, text: text))
+        }
+        if let reason {
+            events += finish(id, reason: reason)
+            return (ids.count, true)
+        }
+        return (ids.count, false)
+    }
+}

@@ -1,0 +1,44 @@
+import Tokenization
+
+/// Everything the engine tracks for one live request.
+struct RequestState {
+    enum Phase: Equatable {
+        case waiting
+        case running
+        case finished
+    }
+
+    let request: GenerationRequest
+    var phase: Phase = .waiting
+    /// Cache sequence while admitted.
+    var sequence: Int?
+    /// Prompt, then every generated token (produced elsewhere ones included).
+    var tokens: [Int]
+    /// Tokens whose keys and values are committed in the cache. While decoding this is
+    /// `tokens.count - 1`: the last sampled token is the next step's input.
+    var computed = 0
+    /// Tokens generated for this request (including `producedIDs`).
+    var generated: Int
+    var sampler: Sampler
+    var detokenizer: StreamingDetokenizer
+    var stopMatcher: StopMatcher
+    var speculation = SpeculationCounts()
+    /// Admission order, to pick the youngest running request as the preemption victim.
+    var admittedAt = 0
+
+    init(request: GenerationRequest, tokenizer: Tokenizer) {
+        self.request = request
+        tokens = request.promptIDs + request.producedIDs
+        generated = request.producedIDs.count
+        sampler = Sampler(parameters: request.parameters, promptIDs: request.promptIDs)
+        for token in request.producedIDs { sampler.record(token) }
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true,
+                                           priorIDs: request.promptIDs + request.producedIDs)
+        stopMatcher = StopMatcher(stops: request.stopStrings)
+    }
+
+    /// Tokens the next step must feed before the request can sample again.
+    var pendingInput: Int { tokens.count - computed }
+    /// True once the whole prompt (and any resumed output) is in the cache.
+    var isDecoding: Bool { phase == .running && pendingInput == 1 && computed > 0 }
+}

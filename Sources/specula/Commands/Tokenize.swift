@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Tokenization
+
+/// `specula tokenize`: text → ids, exactly as Hugging Face `tokenizers` encodes.
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode text to token ids.",
+        discussion: "Special-token strings in the text are always recognised; --special adds the tokens the "
+            + "tokenizer's post-processor adds (HF add_special_tokens=True). Accepts a folder with only tokenizer files.")
+
+    @OptionGroup var modelOption: ModelOption
+    @Option(help: "Text to encode.") var text: String?
+    @Option(help: "Read the text to encode from this file instead.") var file: String?
+    @Flag(help: "Add the special tokens the post-processor adds (BOS, ...).") var special = false
+    @Flag(help: "Print {\"ids\": [...]}.") var json = false
+
+    func run() throws {
+        let input = try readInput(text: text, file: file, name: "--text")
+        let tokenizer = try Tokenizer.load(path: try modelOption.resolvedPath())
+        let ids = tokenizer.encode(input, addSpecialTokens: special)
+        if json {
+            print(try JSONOutput.encode(["ids": ids]))
+        } else {
+            print(ids.map(String.init).joined(separator: ","))
+        }
+    }
+}
+
+/// `specula detokenize`: ids → text.
+struct Detokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Decode token ids to text.")
+
+    @OptionGroup var modelOption: ModelOption
+    @Option(help: "Comma-separated token ids.") var ids: String
+    @Flag(help: "Leave out special tokens.") var skipSpecial = false
+    @Flag(help: "Print {\"text\": \"...\"}.") var json = false
+
+    func run() throws {
+        let tokenIDs = try parseTokenIDs(ids)
+        let tokenizer = try Tokenizer.load(path: try modelOption.resolvedPath())
+        if let bad = tokenIDs.first(where: { $0 >= tokenizer.vocabularySize }) {
+            throw CLIError("--ids: token id \(bad) is out of range (vocabulary has \(tokenizer.vocabularySize) ids)")
+        }
+        let text = tokenizer.decode(tokenIDs, skipSpecialTokens: skipSpecial)
+        if json {
+            print(try JSONOutput.encode(["text": text]))
+        } else {
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+}
+
+/// The text of `--text`, or of `--file` when given; exactly one of them.
+func readInput(text: String?, file: String?, name: String) throws -> String {
+    switch (text, file) {
+    case let (text?, nil):
+        return text
+    case let (nil, path?):
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("cannot read '\(path)': no such file or not readable")
+        }
+        guard let string = String(data: data, encoding: .utf8) else {
+            throw CLIError("'\(path)' is not valid UTF-8")
+        }
+        return string
+    case (nil, nil):
+        throw CLIError("give \(name) TEXT or --file PATH")
+    case (_?, _?):
+        throw CLIError("give either \(name) or --file, not both")
+    }
+}

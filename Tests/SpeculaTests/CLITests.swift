@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@Suite("specula command line")
+struct CLITests {
+    @Test("version names the linked system libraries")
+    func version() throws {
+        let result = try SpeculaProcess.run(["version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("zstd 1."))
+        #expect(result.stdout.contains("nghttp2 1."))
+        #expect(result.stdout.contains("openblas"))
+    }
+
+    @Test("commands of later milestones refuse clearly", arguments: [
+        ["serve"], ["router"], ["worker", "--router", "127.0.0.1:1"],
+        ["bench", "serve", "--url", "http://127.0.0.1:1", "--prompts", "x.jsonl"],
+    ])
+    func notAvailableYet(arguments: [String]) throws {
+        let result = try SpeculaProcess.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("error: "))
+        #expect(result.stderr.contains("not available yet"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("an unknown flag is a one-line error with a non-zero exit")
+    func unknownFlag() throws {
+        let result = try SpeculaProcess.run(["tokenize", "--no-such-flag"])
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("error: "))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
