@@ -25,8 +25,11 @@ extension ModelCheckpoint {
             }
         }
         // The index promises where each tensor is; a shard that lacks one is a broken download.
-        for (name, shard) in files.weightMap.sorted(by: { $0.key < $1.key }) where tensors[name] == nil {
-            throw ModelFormatError(.missingTensor, file: join(folder, shard), "has no tensor '\(name)', which model.safetensors.index.json places there")
+        for (name, shard) in files.weightMap.sorted(by: { $0.key < $1.key }) {
+            let actual = (tensors[name]?.storage as? MappedFile)?.path
+            guard actual != join(folder, shard) else { continue }
+            let found = actual.map { " (it is in \(($0 as NSString).lastPathComponent))" } ?? ""
+            throw ModelFormatError(.missingTensor, file: join(folder, shard), "has no tensor '\(name)', which model.safetensors.index.json places there\(found)")
         }
         let missingFile = files.paths.count == 1 ? files.paths[0] : folder
         try validateTensors(tensors, configuration: configuration, file: missingFile, label: { "'\($0)'" })
