@@ -31,7 +31,10 @@ let package = Package(
         // Engine side: no networking below this line.
         .target(name: "ModelFormat", swiftSettings: strict),
         .target(name: "Tokenization", dependencies: ["ModelFormat"], swiftSettings: strict),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        // Vectorised inner loops (AVX-512 / AVX2 / scalar, picked at run time); optimised in every
+        // configuration so debug-built tests stay fast.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "Transformer", dependencies: ["Kernels", "ModelFormat"], swiftSettings: kernelSettings),
         .target(name: "Engine", dependencies: ["Transformer", "Tokenization"], swiftSettings: strict),
 

@@ -1,0 +1,74 @@
+// Run-time selection of the instruction-set level and the entry points that route to it.
+#include "common.h"
+
+int ck_detect_isa(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        return CK_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        return CK_ISA_AVX2;
+#endif
+    return CK_ISA_SCALAR;
+}
+
+size_t ck_row_bytes(int wtype, size_t columns) {
+    switch (wtype) {
+    case CK_W_F32: return columns * 4;
+    case CK_W_F16: case CK_W_BF16: return columns * 2;
+    default: return columns / 32 * CK_Q8_BLOCK;
+    }
+}
+
+size_t ck_padded_columns(size_t columns) { return (columns + 31) & ~(size_t)31; }
+
+void ck_prepare_activations(int wtype, const float *x, size_t ldx, size_t n, size_t columns, float *xp) {
+    size_t padded = ck_padded_columns(columns);
+    for (size_t t = 0; t < n; t++) {
+        const float *src = x + t * ldx;
+        float *dst = xp + t * padded;
+        if (wtype != CK_W_BF16) {
+            memcpy(dst, src, columns * sizeof(float));
+            for (size_t k = columns; k < padded; k++) dst[k] = 0;
+            continue;
+        }
+        for (size_t b = 0; b < padded; b += 32) {
+            for (size_t j = 0; j < 16; j++) {
+                size_t even = b + 2 * j, odd = even + 1;
+                dst[b + j] = even < columns ? src[even] : 0;
+                dst[b + 16 + j] = odd < columns ? src[odd] : 0;
+            }
+        }
+    }
+}
+
+void ck_matmul_rows(int isa, int wtype, const void *w, size_t columns, size_t row_begin, size_t row_end,
+                    const float *xp, size_t n, float *y, size_t ldy, int accumulate) {
+    if (row_begin >= row_end || n == 0) return;
+    switch (isa) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512:
+        ck_matmul_rows_avx512(wtype, w, columns, row_begin, row_end, xp, n, y, ldy, accumulate); return;
+    case CK_ISA_AVX2:
+        ck_matmul_rows_avx2(wtype, w, columns, row_begin, row_end, xp, n, y, ldy, accumulate); return;
+#endif
+    default:
+        ck_matmul_rows_scalar(wtype, w, columns, row_begin, row_end, xp, n, y, ldy, accumulate); return;
+    }
+}
+
+void ck_widen_rows(int isa, int wtype, const void *w, size_t columns, size_t row_begin, size_t row_end,
+                   float *out, size_t ldo) {
+#if defined(__x86_64__)
+    if (isa == CK_ISA_AVX512) { ck_widen_rows_avx512(wtype, w, columns, row_begin, row_end, out, ldo); return; }
+#endif
+    ck_widen_rows_scalar(wtype, w, columns, row_begin, row_end, out, ldo);
+}
+
+void ck_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}

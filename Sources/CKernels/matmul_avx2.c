@@ -1,0 +1,106 @@
+// AVX2 weight-streaming matmul for CPUs without AVX-512: register tiles of up to 2 rows x 4 tokens
+// (8 ymm accumulators of the 16 registers). A tail block is copied into a zero-padded buffer first.
+#if defined(__x86_64__)
+#include "common.h"
+#include <immintrin.h>
+
+enum { TILE_ROWS = 2, TILE_TOKENS = 4 };
+
+/// Quarter s (8 columns) of block b, widened; `xoff` receives where its activations sit in the
+/// prepared block (bf16 pairs even/odd halves, see ck_prepare_activations).
+CK_INLINE CK_AVX2 __m256 load_quarter(int wtype, const uint8_t *block, int s, int *xoff) {
+    switch (wtype) {
+    case CK_W_F32: *xoff = 8 * s; return _mm256_loadu_ps((const float *)block + 8 * s);
+    case CK_W_F16:
+        *xoff = 8 * s;
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)block + 8 * s)));
+    case CK_W_BF16: {
+        __m256i v = _mm256_loadu_si256((const __m256i *)((const uint16_t *)block + 16 * (s >> 1)));
+        *xoff = (s & 1) * 16 + (s >> 1) * 8;
+        return (s & 1) ? _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0xFFFF0000u)))
+                       : _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    }
+    default: {
+        __m256 d = _mm256_set1_ps(_cvtsh_ss(ck_load_u16(block)));
+        __m128i q = _mm_loadl_epi64((const __m128i *)(block + 2 + 8 * s));
+        *xoff = 8 * s;
+        return _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)));
+    }
+    }
+}
+
+CK_INLINE CK_AVX2 float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+CK_INLINE CK_AVX2 void tile(int wtype, int R, int T, const uint8_t *w, size_t row_bytes, size_t columns,
+                            const float *xp, size_t ldx, float *y, size_t ldy, int accumulate) {
+    size_t block_bytes = wtype == CK_W_Q8_0 ? CK_Q8_BLOCK : ck_row_bytes(wtype, 32);
+    size_t blocks = (columns + 31) / 32, full = columns / 32;
+    uint8_t tail[TILE_ROWS][128];
+    for (int r = 0; r < R && full < blocks; r++) {
+        memset(tail[r], 0, sizeof tail[r]);
+        memcpy(tail[r], w + r * row_bytes + full * block_bytes, ck_row_bytes(wtype, columns - 32 * full));
+    }
+    __m256 acc[TILE_ROWS][TILE_TOKENS];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_ps();
+    for (size_t b = 0; b < blocks; b++) {
+        for (int s = 0; s < 4; s++) {
+            __m256 wv[TILE_ROWS];
+            int xoff = 0;
+            for (int r = 0; r < R; r++)
+                wv[r] = load_quarter(wtype, b < full ? w + r * row_bytes + b * block_bytes : tail[r], s, &xoff);
+            for (int t = 0; t < T; t++) {
+                __m256 xv = _mm256_loadu_ps(xp + t * ldx + 32 * b + xoff);
+                for (int r = 0; r < R; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++) {
+            float s = hsum(acc[r][t]);
+            y[t * ldy + r] = accumulate ? y[t * ldy + r] + s : s;
+        }
+}
+
+typedef void (*tile_fn)(const uint8_t *, size_t, size_t, const float *, size_t, float *, size_t, int);
+
+#define TILE_FN(TY, R, T)                                                                               \
+    static CK_AVX2 void tile_##TY##_##R##_##T(const uint8_t *w, size_t rb, size_t columns, const float *xp, \
+                                              size_t ldx, float *y, size_t ldy, int a) {                 \
+        tile(TY, R, T, w, rb, columns, xp, ldx, y, ldy, a);                                             \
+    }
+#define TILE_ROW(TY, R) TILE_FN(TY, R, 1) TILE_FN(TY, R, 2) TILE_FN(TY, R, 3) TILE_FN(TY, R, 4)
+#define TILE_ALL(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2)
+TILE_ALL(CK_W_F32)
+TILE_ALL(CK_W_F16)
+TILE_ALL(CK_W_BF16)
+TILE_ALL(CK_W_Q8_0)
+
+#define TABLE_ROW(TY, R) { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4 }
+#define TABLE(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2) }
+static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
+    TABLE(CK_W_F32), TABLE(CK_W_F16), TABLE(CK_W_BF16), TABLE(CK_W_Q8_0),
+};
+
+void ck_matmul_rows_avx2(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,
+                         const float *xp, size_t n, float *y, size_t ldy, int accumulate) {
+    size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_padded_columns(columns);
+    size_t block_rows = ck_rows_per_block(row_bytes, TILE_ROWS);
+    for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
+        size_t r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;
+        for (size_t t = 0; t < n; t += TILE_TOKENS) {
+            size_t T = n - t < TILE_TOKENS ? n - t : TILE_TOKENS;
+            for (size_t r = r0; r < r1; r += TILE_ROWS) {
+                size_t R = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
+                tiles[wtype][R - 1][T - 1](w + r * row_bytes, row_bytes, columns, xp + t * ldx, ldx,
+                                           y + t * ldy + r, ldy, accumulate);
+            }
+        }
+    }
+}
+#endif

@@ -1,0 +1,148 @@
+// AVX-512 weight-streaming matmul: register tiles of up to 4 rows x 4 tokens (16 zmm accumulators),
+// so each widened weight vector feeds 4 FMAs and each activation vector 4 more. Weights are widened
+// to f32 in registers (bf16: one shift or mask per 16 weights, thanks to the even/odd activation
+// layout), never rounded the other way, so results equal f32 math on the widened weights.
+#if defined(__x86_64__)
+#include "common.h"
+#include <immintrin.h>
+
+enum { TILE_ROWS = 4, TILE_TOKENS = 4 };
+
+/// Widens block b (32 columns) of a stored row into two f32 vectors pairing with prepared
+/// activations [32b, 32b+16) and [32b+16, 32b+32). `mask` selects the valid columns of a tail block.
+CK_INLINE CK_AVX512 void load_block(int wtype, const uint8_t *row, size_t b, int tail, __mmask32 mask,
+                                    __m512 *lo, __m512 *hi) {
+    switch (wtype) {
+    case CK_W_F32: {
+        const float *p = (const float *)row + 32 * b;
+        *lo = tail ? _mm512_maskz_loadu_ps((__mmask16)mask, p) : _mm512_loadu_ps(p);
+        *hi = tail ? _mm512_maskz_loadu_ps((__mmask16)(mask >> 16), p + 16) : _mm512_loadu_ps(p + 16);
+        break;
+    }
+    case CK_W_F16: {
+        const uint16_t *p = (const uint16_t *)row + 32 * b;
+        __m512i v = tail ? _mm512_maskz_loadu_epi16(mask, p) : _mm512_loadu_si512(p);
+        *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(v));
+        *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(v, 1));
+        break;
+    }
+    case CK_W_BF16: {
+        const uint16_t *p = (const uint16_t *)row + 32 * b;
+        __m512i v = tail ? _mm512_maskz_loadu_epi16(mask, p) : _mm512_loadu_si512(p);
+        *lo = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+        *hi = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0xFFFF0000u)));
+        break;
+    }
+    default: {  // q8_0: columns are a multiple of 32, so there is never a tail
+        const uint8_t *block = row + b * CK_Q8_BLOCK;
+        __m512 d = _mm512_set1_ps(_cvtsh_ss(ck_load_u16(block)));
+        __m256i q = _mm256_loadu_si256((const __m256i *)(block + 2));
+        *lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))));
+        *hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))));
+        break;
+    }
+    }
+}
+
+/// One R x T tile: y[t*ldy + r] (+)= row r of w · token t of xp, r < R, t < T.
+CK_INLINE CK_AVX512 void tile(int wtype, int R, int T, const uint8_t *w, size_t row_bytes, size_t blocks,
+                              __mmask32 tail_mask, const float *xp, size_t ldx, float *y, size_t ldy,
+                              int accumulate) {
+    __m512 acc[TILE_ROWS][TILE_TOKENS];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
+    size_t total = blocks + (tail_mask != 0);
+    for (size_t b = 0; b < total; b++) {
+        int tail = b == blocks;
+        __m512 lo[TILE_ROWS], hi[TILE_ROWS];
+        for (int r = 0; r < R; r++) load_block(wtype, w + r * row_bytes, b, tail, tail_mask, &lo[r], &hi[r]);
+        for (int t = 0; t < T; t++) {
+            __m512 xl = _mm512_loadu_ps(xp + t * ldx + 32 * b);
+            __m512 xh = _mm512_loadu_ps(xp + t * ldx + 32 * b + 16);
+            for (int r = 0; r < R; r++) {
+                acc[r][t] = _mm512_fmadd_ps(lo[r], xl, acc[r][t]);
+                acc[r][t] = _mm512_fmadd_ps(hi[r], xh, acc[r][t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++) {
+            float s = _mm512_reduce_add_ps(acc[r][t]);
+            y[t * ldy + r] = accumulate ? y[t * ldy + r] + s : s;
+        }
+}
+
+typedef void (*tile_fn)(const uint8_t *, size_t, size_t, __mmask32, const float *, size_t, float *, size_t, int);
+
+#define TILE_FN(TY, R, T)                                                                                  \
+    static CK_AVX512 void tile_##TY##_##R##_##T(const uint8_t *w, size_t rb, size_t blocks, __mmask32 m,   \
+                                                const float *xp, size_t ldx, float *y, size_t ldy, int a) { \
+        tile(TY, R, T, w, rb, blocks, m, xp, ldx, y, ldy, a);                                              \
+    }
+#define TILE_ROW(TY, R) TILE_FN(TY, R, 1) TILE_FN(TY, R, 2) TILE_FN(TY, R, 3) TILE_FN(TY, R, 4)
+#define TILE_ALL(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2) TILE_ROW(TY, 3) TILE_ROW(TY, 4)
+TILE_ALL(CK_W_F32)
+TILE_ALL(CK_W_F16)
+TILE_ALL(CK_W_BF16)
+TILE_ALL(CK_W_Q8_0)
+
+#define TABLE_ROW(TY, R) { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4 }
+#define TABLE(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3), TABLE_ROW(TY, 4) }
+static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
+    TABLE(CK_W_F32), TABLE(CK_W_F16), TABLE(CK_W_BF16), TABLE(CK_W_Q8_0),
+};
+
+void ck_matmul_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,
+                           const float *xp, size_t n, float *y, size_t ldy, int accumulate) {
+    size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_padded_columns(columns);
+    size_t blocks = columns / 32, rem = columns % 32;
+    __mmask32 tail_mask = rem ? (__mmask32)((1u << rem) - 1) : 0;
+    size_t block_rows = ck_rows_per_block(row_bytes, TILE_ROWS);
+    for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
+        size_t r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;
+        for (size_t t = 0; t < n; t += TILE_TOKENS) {
+            size_t T = n - t < TILE_TOKENS ? n - t : TILE_TOKENS;
+            for (size_t r = r0; r < r1; r += TILE_ROWS) {
+                size_t R = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
+                tiles[wtype][R - 1][T - 1](w + r * row_bytes, row_bytes, blocks, tail_mask, xp + t * ldx, ldx,
+                                           y + t * ldy + r, ldy, accumulate);
+            }
+        }
+    }
+}
+
+// Widening for the sgemm path: natural column order (no activation permutation there).
+CK_INLINE CK_AVX512 void widen_row(int wtype, const uint8_t *row, size_t columns, float *dst) {
+    size_t k = 0;
+    switch (wtype) {
+    case CK_W_F32: memcpy(dst, row, columns * 4); return;
+    case CK_W_F16:
+    case CK_W_BF16: {
+        const uint16_t *p = (const uint16_t *)row;
+        for (; k < columns; k += 16) {
+            size_t left = columns - k;
+            __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            __m256i v = _mm256_maskz_loadu_epi16(m, p + k);
+            __m512 f = wtype == CK_W_F16 ? _mm512_cvtph_ps(v)
+                                         : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
+            _mm512_mask_storeu_ps(dst + k, m, f);
+        }
+        return;
+    }
+    default:
+        for (size_t b = 0; b < columns / 32; b++) {
+            __m512 lo, hi;
+            load_block(CK_W_Q8_0, row, b, 0, 0, &lo, &hi);
+            _mm512_storeu_ps(dst + 32 * b, lo);
+            _mm512_storeu_ps(dst + 32 * b + 16, hi);
+        }
+        return;
+    }
+}
+
+CK_AVX512 void ck_widen_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t row_begin,
+                                    size_t row_end, float *out, size_t ldo) {
+    size_t row_bytes = ck_row_bytes(wtype, columns);
+    for (size_t r = row_begin; r < row_end; r++) widen_row(wtype, w + r * row_bytes, columns, out + (r - row_begin) * ldo);
+}
+#endif

@@ -1,0 +1,155 @@
+import CKernels
+import COpenBLAS
+import Synchronization
+
+/// Token counts from which `MatMul.multiply` switches from the weight-streaming kernels to sgemm,
+/// per stored weight type.
+public struct MatMulCrossover: Sendable, Equatable {
+    public var f32: Int
+    public var f16: Int
+    public var bf16: Int
+    public var q8_0: Int
+
+    public init(f32: Int, f16: Int, bf16: Int, q8_0: Int) {
+        self.f32 = f32
+        self.f16 = f16
+        self.bf16 = bf16
+        self.q8_0 = q8_0
+    }
+
+    /// Measured on the 2-core Zen 4 development machine (see `KernelBenchmarks`).
+    public static let measuredDefault = MatMulCrossover(f32: 96, f16: 96, bf16: 96, q8_0: 96)
+
+    public subscript(type: WeightType) -> Int {
+        get {
+            switch type {
+            case .f32: f32
+            case .f16: f16
+            case .bf16: bf16
+            case .q8_0: q8_0
+            }
+        }
+        set {
+            switch type {
+            case .f32: f32 = newValue
+            case .f16: f16 = newValue
+            case .bf16: bf16 = newValue
+            case .q8_0: q8_0 = newValue
+            }
+        }
+    }
+}
+
+/// Matrix products of activations with stored weight matrices.
+public enum MatMul {
+    private static let crossoverState = Mutex(MatMulCrossover.measuredDefault)
+    /// Panel-per-thread sgemm needs OpenBLAS single-threaded in each of our threads.
+    private static let blasConfigured: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    /// The token counts at which `multiply` switches to sgemm (process-wide). Starts at
+    /// `MatMulCrossover.measuredDefault`; `calibrate` measures it for the running machine.
+    public static var crossover: MatMulCrossover {
+        get { crossoverState.withLock { $0 } }
+        set { crossoverState.withLock { $0 = newValue } }
+    }
+
+    public enum Path: Sendable {
+        /// Choose by `crossover`.
+        case automatic
+        /// Our kernels: each weight row read once and multiplied against all tokens.
+        case streaming
+        /// OpenBLAS sgemm, non-f32 weights widened panel by panel.
+        case sgemm
+    }
+
+    /// `y[n, rows] = x[n, columns] · Wᵀ`, or `y += x · Wᵀ` with `accumulate`.
+    ///
+    /// Below the crossover each weight is read once in its stored type and widened to f32 in
+    /// registers (results equal f32 arithmetic on the widened weights, up to summation order);
+    /// from the crossover on, sgemm on f32 panels widened into `scratch`. Work is split by rows over
+    /// `pool`. Allocates nothing.
+    /// - Parameters:
+    ///   - x: `[n, w.columns]` activations, row-major and contiguous.
+    ///   - n: tokens, `1...scratch.maxTokens`.
+    ///   - y: `[n, w.rows]` output, row-major and contiguous.
+    ///   - isa: the instruction set to use (capped at what the CPU supports); for tests and benchmarks.
+    public static func multiply(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,
+                                into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
+                                accumulate: Bool = false, path: Path = .automatic, isa: KernelISA = .detected) {
+        guard n > 0, w.rows > 0 else { return }
+        precondition(n <= scratch.maxTokens && w.columns <= scratch.maxColumns,
+                     "MatMul: \(n) tokens x \(w.columns) columns exceed scratch \(scratch.maxTokens) x \(scratch.maxColumns)")
+        let useSgemm = switch path {
+        case .automatic: n >= crossover[w.type]
+        case .streaming: false
+        case .sgemm: true
+        }
+        if useSgemm {
+            sgemm(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported)
+        } else {
+            stream(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported)
+        }
+    }
+
+    private static func stream(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,
+                               into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
+                               accumulate: Bool, isa: KernelISA) {
+        let columns = w.columns
+        var xp = x
+        // Kernels read whole blocks of 32 activations (bf16: split into even/odd halves).
+        if w.type == .bf16 || columns % 32 != 0 {
+            let padded = Int(ck_padded_columns(columns))
+            let out = scratch.activations
+            let perChunk = max(1, 16384 / columns)
+            pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
+                let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
+                ck_prepare_activations(w.type.code, x + t0 * columns, columns, t1 - t0, columns, out + t0 * padded)
+            }
+            xp = UnsafePointer(out)
+        }
+        let chunks = rowChunks(rows: w.rows, work: w.rows * columns * n, threads: pool.threadCount)
+        let type = w.type.code, data = w.data, rows = w.rows, acc: Int32 = accumulate ? 1 : 0
+        pool.parallelFor(chunks.count) { c in
+            let r0 = c * chunks.size, r1 = min(rows, r0 + chunks.size)
+            ck_matmul_rows(isa.code, type, data, columns, r0, r1, xp, n, y, rows, acc)
+        }
+    }
+
+    /// Splits `rows` into chunks of a multiple of 16 rows (whole 64-byte lines of `y`), several per
+    /// thread for balance, but none smaller than ~64K multiply-adds, which costs less than waking a thread.
+    static func rowChunks(rows: Int, work: Int, threads: Int) -> (count: Int, size: Int) {
+        let wanted = max(1, min(threads * 4, work / 65536))
+        var size = (rows + wanted - 1) / wanted
+        size = (size + 15) / 16 * 16
+        return ((rows + size - 1) / size, size)
+    }
+
+    private static func sgemm(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,
+                              into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
+                              accumulate: Bool, isa: KernelISA) {
+        _ = blasConfigured
+        scratch.reservePanels(threads: pool.threadCount)
+        let rows = w.rows, columns = w.columns, beta: Float = accumulate ? 1 : 0
+        // Panels: contiguous row ranges, about equal per thread, at most scratch.panelRows each.
+        let perThread = (rows + pool.threadCount - 1) / pool.threadCount
+        let panelRows = min(scratch.panelRows, max(16, (perThread + 15) / 16 * 16))
+        let count = (rows + panelRows - 1) / panelRows
+        pool.parallelFor(count) { p, thread in
+            let r0 = p * panelRows, r1 = min(rows, r0 + panelRows)
+            let b: UnsafePointer<Float>
+            if w.type == .f32 {
+                b = w.data.assumingMemoryBound(to: Float.self) + r0 * columns
+            } else {
+                let panel = scratch.panel(thread)
+                ck_widen_rows(isa.code, w.type.code, w.data, columns, r0, r1, panel, columns)
+                b = UnsafePointer(panel)
+            }
+            // y[:, r0..<r1] = x[n, columns] · B[r1-r0, columns]ᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(r1 - r0), Int32(columns),
+                        1, x, Int32(columns), b, Int32(columns), beta, y + r0, Int32(rows))
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Kernels
+import Testing
+
+/// Odd shapes so tails of both the 4-row tiles and the 32-column blocks are exercised.
+private func shapes(for type: WeightType) -> [(rows: Int, columns: Int)] {
+    type == .q8_0 ? [(37, 64), (21, 160)] : [(37, 45), (21, 131), (6, 32)]
+}
+
+private let tokenCounts = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33, 64, 100, 512]
+/// f32 accumulation over these short rows stays far below this, relative to Σ|w·x|.
+private let tolerance = 1e-5
+
+private func run(_ w: TestWeights, x: [Float], tokens n: Int, pool: ComputePool, path: MatMul.Path,
+                 isa: KernelISA = .detected, accumulateOnto initial: [Float]? = nil) -> [Float] {
+    var y = initial ?? [Float](repeating: .nan, count: n * w.rows)
+    let scratch = MatMulScratch(maxTokens: n, maxColumns: w.columns, threads: pool.threadCount)
+    x.withUnsafeBufferPointer { xb in
+        y.withUnsafeMutableBufferPointer { yb in
+            MatMul.multiply(w.matrix, x: xb.baseAddress!, tokens: n, into: yb.baseAddress!, pool: pool,
+                            scratch: scratch, accumulate: initial != nil, path: path, isa: isa)
+        }
+    }
+    return y
+}
+
+@Suite struct MatMulTests {
+    let pool = ComputePool(threads: 2, spinMicroseconds: 50)
+
+    @Test(arguments: WeightType.allCases, KernelISA.allCases.filter { $0 <= .detected })
+    func streamingMatchesReference(type: WeightType, isa: KernelISA) {
+        for (s, shape) in shapes(for: type).enumerated() {
+            let w = TestWeights(type: type, rows: shape.rows, columns: shape.columns, seed: UInt64(100 + s))
+            for n in tokenCounts {
+                let x = randomActivations(count: n * shape.columns, seed: UInt64(n))
+                let y = run(w, x: x, tokens: n, pool: pool, path: .streaming, isa: isa)
+                let worst = worstRelativeError(y, referenceMatMul(w, x: x, tokens: n))
+                #expect(worst.error <= tolerance, "\(type) \(isa) \(shape) n=\(n): element \(worst.index) off by \(worst.error)")
+            }
+        }
+    }
+
+    @Test(arguments: WeightType.allCases)
+    func sgemmPathMatchesReference(type: WeightType) {
+        for (s, shape) in shapes(for: type).enumerated() {
+            let w = TestWeights(type: type, rows: shape.rows, columns: shape.columns, seed: UInt64(200 + s))
+            for n in [1, 5, 33, 100] {
+                let x = randomActivations(count: n * shape.columns, seed: UInt64(n + 7))
+                let ref = referenceMatMul(w, x: x, tokens: n)
+                let viaSgemm = run(w, x: x, tokens: n, pool: pool, path: .sgemm)
+                let streamed = run(w, x: x, tokens: n, pool: pool, path: .streaming)
+                #expect(worstRelativeError(viaSgemm, ref).error <= tolerance, "\(type) \(shape) n=\(n) sgemm")
+                let agreement = zip(viaSgemm, streamed).map { Double(abs($0 - $1)) }.max() ?? 0
+                let scale = ref.magnitude.max() ?? 1
+                #expect(agreement <= tolerance * scale, "\(type) \(shape) n=\(n): paths differ by \(agreement)")
+            }
+        }
+    }
+
+    @Test(arguments: WeightType.allCases, [MatMul.Path.streaming, .sgemm])
+    func accumulateAddsOntoOutput(type: WeightType, path: MatMul.Path) {
+        let w = TestWeights(type: type, rows: 19, columns: 96, seed: 300)
+        let n = 6
+        let x = randomActivations(count: n * 96, seed: 301)
+        let initial = randomActivations(count: n * 19, seed: 302)
+        let y = run(w, x: x, tokens: n, pool: pool, path: path, accumulateOnto: initial)
+        var ref = referenceMatMul(w, x: x, tokens: n)
+        for i in 0..<ref.y.count {
+            ref.y[i] += Double(initial[i])
+            ref.magnitude[i] += abs(Double(initial[i]))
+        }
+        #expect(worstRelativeError(y, ref).error <= tolerance)
+    }
+
+    @Test(arguments: WeightType.allCases)
+    func threadCountDoesNotChangeStreamingResults(type: WeightType) {
+        let columns = type == .q8_0 ? 512 : 509
+        let w = TestWeights(type: type, rows: 301, columns: columns, seed: 400)
+        let single = ComputePool(threads: 1)
+        let triple = ComputePool(threads: 3, spinMicroseconds: 50)
+        for n in [1, 4, 13] {
+            let x = randomActivations(count: n * columns, seed: 401)
+            let one = run(w, x: x, tokens: n, pool: single, path: .streaming)
+            let many = run(w, x: x, tokens: n, pool: triple, path: .streaming)
+            #expect(one == many, "\(type) n=\(n): results depend on the thread count")
+            let ref = referenceMatMul(w, x: x, tokens: n)
+            #expect(worstRelativeError(many, ref).error <= tolerance)
+            let viaSgemm = run(w, x: x, tokens: n, pool: triple, path: .sgemm)
+            #expect(worstRelativeError(viaSgemm, ref).error <= tolerance)
+        }
+    }
+
+    @Test func automaticPathFollowsCrossover() {
+        let saved = MatMul.crossover
+        defer { MatMul.crossover = saved }
+        var crossover = saved
+        crossover.bf16 = 3
+        MatMul.crossover = crossover
+        #expect(MatMul.crossover.bf16 == 3)
+        let w = TestWeights(type: .bf16, rows: 40, columns: 64, seed: 500)
+        for n in [1, 2, 3, 8] {
+            let x = randomActivations(count: n * 64, seed: 501)
+            let y = run(w, x: x, tokens: n, pool: pool, path: .automatic)
+            #expect(worstRelativeError(y, referenceMatMul(w, x: x, tokens: n)).error <= tolerance)
+        }
+    }
+
+    @Test(arguments: WeightType.allCases)
+    func widenedRowsEqualStoredValues(type: WeightType) {
+        let w = TestWeights(type: type, rows: 5, columns: type == .q8_0 ? 96 : 77, seed: 600)
+        var out = [Float](repeating: .nan, count: w.columns)
+        for r in 0..<w.rows {
+            out.withUnsafeMutableBufferPointer { w.matrix.row(r, into: $0.baseAddress!) }
+            let expected = (0..<w.columns).map { Float(w.values[r * w.columns + $0]) }
+            #expect(out == expected, "\(type) row \(r)")
+        }
+    }
+
+    @Test func validatedRejectsBadShapes() throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1024, alignment: 64)
+        defer { buffer.deallocate() }
+        #expect(throws: KernelsError.self) {
+            try WeightMatrix.validated(name: "blk.0.ffn_up", type: .q8_0, rows: 2, columns: 40, byteCount: 1024, data: buffer)
+        }
+        #expect(throws: KernelsError.self) {
+            try WeightMatrix.validated(name: "w", type: .bf16, rows: 4, columns: 4, byteCount: 30, data: buffer)
+        }
+        let ok = try WeightMatrix.validated(name: "w", type: .q8_0, rows: 2, columns: 64, byteCount: 136, data: buffer)
+        #expect(ok.byteCount == 136)
+    }
+}
