@@ -1,0 +1,156 @@
+import Synchronization
+
+/// HF `model` of type BPE: vocabulary, ranked merges, unknown-token and byte-fallback rules, and a
+/// shared bounded cache of encoded words.
+final class BPEModel: Sendable {
+    /// token string → id
+    let vocab: [String: Int]
+    /// id → token string (nil for ids the model vocabulary does not hold)
+    let tokens: [String?]
+    private let merger: BPEMerger
+    /// The pre-tokenizer hands over raw bytes that stand for GPT-2 alphabet characters.
+    private let byteLevel: Bool
+    /// byte-level: byte → id of its alphabet character; otherwise ASCII scalar → id (-1: not in vocab)
+    private let smallUnitIDs: [Int32]
+    private let byteFallbackIDs: [Int32]?
+    private let unknownID: Int32?
+    private let fuseUnknown: Bool
+    private let ignoreMerges: Bool
+    private let cache = Mutex(WordCache())
+
+    struct Options {
+        var byteLevel = false
+        var unknownToken: String?
+        var fuseUnknown = false
+        var byteFallback = false
+        var ignoreMerges = false
+    }
+
+    /// `merges` are (left, right) token strings in rank order; `file` names the source for errors.
+    init(vocab: [String: Int], merges: [(String, String)], options: Options, file: String) throws {
+        self.vocab = vocab
+        let count = (vocab.values.max() ?? -1) + 1
+        var tokens = [String?](repeating: nil, count: count)
+        for (token, id) in vocab {
+            guard id >= 0 else {
+                throw TokenizationError(file: file, key: "model.vocab[\"\(token)\"]", found: "id \(id)",
+                                        expected: "a non-negative id")
+            }
+            tokens[id] = token
+        }
+        self.tokens = tokens
+        merger = BPEMerger(merges: try Self.mergeTable(merges, vocab: vocab, file: file))
+        byteLevel = options.byteLevel
+        smallUnitIDs = (0..<(options.byteLevel ? 256 : 128)).map { unit in
+            let scalar = options.byteLevel ? ByteLevelAlphabet.scalarForByte[unit] : Unicode.Scalar(UInt8(unit))
+            return vocab[String(scalar)].map { Int32($0) } ?? -1
+        }
+        if options.byteFallback {
+            byteFallbackIDs = (0..<256).map { byte in
+                vocab[Self.byteFallbackToken(UInt8(byte))].map { Int32($0) } ?? -1
+            }
+        } else {
+            byteFallbackIDs = nil
+        }
+        if let unknownToken = options.unknownToken {
+            guard let id = vocab[unknownToken] else {
+                throw TokenizationError(file: file, key: "model.unk_token", found: "\"\(unknownToken)\"",
+                                        expected: "a token of model.vocab")
+            }
+            unknownID = Int32(id)
+        } else {
+            unknownID = nil
+        }
+        fuseUnknown = options.fuseUnknown
+        ignoreMerges = options.ignoreMerges
+    }
+
+    /// `<0xNN>` with upper-case hex digits, as SentencePiece and HF name byte tokens.
+    static func byteFallbackToken(_ byte: UInt8) -> String {
+        let hex = String(byte, radix: 16, uppercase: true)
+        return "<0x\(hex.count == 1 ? "0" + hex : hex)>"
+    }
+
+    private static func mergeTable(_ merges: [(String, String)], vocab: [String: Int],
+                                   file: String) throws -> [UInt64: UInt64] {
+        var table: [UInt64: UInt64] = [:]
+        table.reserveCapacity(merges.count)
+        for (rank, (left, right)) in merges.enumerated() {
+            guard let a = vocab[left], let b = vocab[right], let merged = vocab[left + right] else {
+                throw TokenizationError(file: file, key: "model.merges[\(rank)]", found: "\"\(left) \(right)\"",
+                                        expected: "a merge of two vocabulary tokens into a vocabulary token")
+            }
+            table[BPEMerger.pairKey(Int32(a), Int32(b))] = UInt64(rank) << 32 | UInt64(merged)
+        }
+        return table
+    }
+
+    /// Appends the ids of one pre-token (`range` of `bytes`) to `out`.
+    func encodeWord(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int]) {
+        guard !range.isEmpty else { return }
+        if range.count == 1 && byteLevel {
+            let id = smallUnitIDs[Int(bytes[range.lowerBound])]
+            if id >= 0 { out.append(Int(id)); return }
+        }
+        let cacheable = range.count <= WordCache.maxWordLength
+        let hash = cacheable ? WordCache.hash(bytes, range) : 0
+        if cacheable && cache.withLock({ $0.lookup(bytes, range, hash: hash, into: &out) }) { return }
+        let start = out.count
+        encodeUncached(bytes, range, into: &out)
+        if cacheable {
+            cache.withLock { $0.insert(bytes, range, hash: hash, ids: out[start...]) }
+        }
+    }
+
+    private func encodeUncached(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int]) {
+        let units = unitScalars(bytes, range)
+        if ignoreMerges, let id = vocab[String(String.UnicodeScalarView(units))] {
+            out.append(id)
+            return
+        }
+        var symbols = initialSymbols(units)
+        merger.merge(&symbols)
+        for symbol in symbols { out.append(Int(symbol)) }
+    }
+
+    /// The characters BPE starts from: alphabet characters of the bytes (byte-level) or the scalars.
+    private func unitScalars(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [Unicode.Scalar] {
+        if byteLevel { return range.map { ByteLevelAlphabet.scalarForByte[Int(bytes[$0])] } }
+        return Array(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self).unicodeScalars)
+    }
+
+    /// One symbol per character in vocab; otherwise its `<0xNN>` bytes (byte fallback) or the unknown
+    /// token, fused across neighbours when asked — the order of HF's `merge_word`, quirks included.
+    private func initialSymbols(_ units: [Unicode.Scalar]) -> [Int32] {
+        var symbols: [Int32] = []
+        symbols.reserveCapacity(units.count)
+        var pendingUnknown = false
+        for unit in units {
+            if let id = unitID(unit) {
+                if pendingUnknown, let unknownID { symbols.append(unknownID); pendingUnknown = false }
+                symbols.append(id)
+                continue
+            }
+            if let fallback = byteFallbackIDs {
+                let ids = unit.utf8.map { fallback[Int($0)] }
+                if ids.allSatisfy({ $0 >= 0 }) {
+                    symbols.append(contentsOf: ids)
+                    continue
+                }
+            }
+            guard let unknownID else { continue }
+            if pendingUnknown && !fuseUnknown { symbols.append(unknownID) }
+            pendingUnknown = true
+        }
+        if pendingUnknown, let unknownID { symbols.append(unknownID) }
+        return symbols
+    }
+
+    private func unitID(_ unit: Unicode.Scalar) -> Int32? {
+        if unit.value < smallUnitIDs.count && !byteLevel {
+            let id = smallUnitIDs[Int(unit.value)]
+            return id >= 0 ? id : nil
+        }
+        return vocab[String(unit)].map { Int32($0) }
+    }
+}
