@@ -33,7 +33,7 @@ public final class InferenceEngine {
     var batch: Batch
     var plan: [PlanEntry] = []
     let work: UnsafeMutableBufferPointer<Float>
-    public private(set) var statistics = EngineStatistics()
+    public internal(set) var statistics = EngineStatistics()
 
     /// One request's share of a step.
     struct PlanEntry {

@@ -43,7 +43,8 @@ public final class TransformerModel {
         let queryDim = config.numAttentionHeads * config.headDim
         let kvDim = config.numKeyValueHeads * config.headDim
         scratch = MatMulScratch(maxTokens: maxTokensPerStep,
-                                maxColumns: max(config.hiddenSize, config.intermediateSize, queryDim))
+                                maxColumns: max(config.hiddenSize, config.intermediateSize, queryDim),
+                                threads: pool.threadCount)
         buffers = RunBuffers(maxTokens: maxTokensPerStep, maxContext: self.maxContext, threads: pool.threadCount,
                              dim: config.hiddenSize, queryDim: queryDim, kvDim: kvDim,
                              ffn: config.intermediateSize, vocab: weights.lmHead.rows)
@@ -125,7 +126,7 @@ public final class TransformerModel {
         attend(layer: index, batch: batch, cache: cache)
 
         MatMul.multiply(layer.output, x: b.attention, tokens: n, into: b.delta, pool: pool, scratch: scratch)
-        Ops.add(b.delta, to: b.x, count: n * dim)
+        Ops.add(b.x, b.delta, into: b.x, count: n * dim)
     }
 
     /// Pre-norm gated MLP sub-layer: x += down(silu(gate(xb)) * up(xb)).
@@ -143,7 +144,7 @@ public final class TransformerModel {
         MatMul.multiply(layer.up, x: b.xb, tokens: n, into: b.up, pool: pool, scratch: scratch)
         Ops.siluGate(gate: b.hidden, up: b.up, count: n * config.intermediateSize)
         MatMul.multiply(layer.down, x: b.hidden, tokens: n, into: b.delta, pool: pool, scratch: scratch)
-        Ops.add(b.delta, to: b.x, count: n * dim)
+        Ops.add(b.x, b.delta, into: b.x, count: n * dim)
     }
 
     /// Final norm and the output head, for the tokens that want logits only. Returns their count.
@@ -168,7 +169,7 @@ public final class TransformerModel {
         guard let bias else { return }
         bias.withUnsafeBufferPointer { bias in
             for i in 0..<count {
-                Ops.add(bias.baseAddress!, to: rows + i * bias.count, count: bias.count)
+                Ops.add(rows + i * bias.count, bias.baseAddress!, into: rows + i * bias.count, count: bias.count)
             }
         }
     }

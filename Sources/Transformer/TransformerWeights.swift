@@ -85,13 +85,3 @@ struct TransformerWeights {
     }
 }
 
-extension WeightMatrix {
-    /// Bytes of the stored matrix.
-    var byteCount: Int {
-        switch type {
-        case .f32: return rows * columns * 4
-        case .f16, .bf16: return rows * columns * 2
-        case .q8_0: return rows * columns / 32 * 34
-        }
-    }
-}
