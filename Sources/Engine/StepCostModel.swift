@@ -1,0 +1,88 @@
+import Transformer
+
+/// What a forward step costs on this machine: T(N, context) for N tokens per step. The budget
+/// policy weighs the tokens a draft may win against the time it adds, using this curve.
+///
+/// Measured, not guessed: steps over N tokens of a fresh sequence at short context give T(N); the
+/// same at a long context gives the attention slope (extra seconds per token per context position).
+public struct StepCostModel: Sendable, Codable, Equatable {
+    /// Token counts measured, ascending, and their median step seconds at short context.
+    public var tokens: [Int]
+    public var seconds: [Double]
+    /// Extra seconds per new token per context position it attends over.
+    public var secondsPerTokenContext: Double
+
+    public init(tokens: [Int], seconds: [Double], secondsPerTokenContext: Double) {
+        precondition(tokens.count == seconds.count && !tokens.isEmpty)
+        self.tokens = tokens
+        self.seconds = seconds
+        self.secondsPerTokenContext = secondsPerTokenContext
+    }
+
+    /// Step seconds for `n` tokens whose contexts add up to `contextTokens` (Σ context of each token).
+    public func cost(tokens n: Int, contextTokens: Int = 0) -> Double {
+        base(n) + secondsPerTokenContext * Double(contextTokens)
+    }
+
+    /// Piecewise-linear in N between measured points; linear extrapolation past the last one.
+    func base(_ n: Int) -> Double {
+        if n <= tokens[0] { return seconds[0] * Double(max(n, 1)) / Double(max(tokens[0], 1)) }
+        for i in 1..<tokens.count where n <= tokens[i] {
+            let fraction = Double(n - tokens[i - 1]) / Double(tokens[i] - tokens[i - 1])
+            return seconds[i - 1] + fraction * (seconds[i] - seconds[i - 1])
+        }
+        guard tokens.count >= 2 else { return seconds[0] * Double(n) / Double(tokens[0]) }
+        let last = tokens.count - 1
+        let slope = (seconds[last] - seconds[last - 1]) / Double(tokens[last] - tokens[last - 1])
+        return seconds[last] + slope * Double(n - tokens[last])
+    }
+
+    public static let defaultTokenCounts = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
+
+    /// Times steps of `model` (median of `repetitions` after a warm-up) for each token count.
+    public static func measure(model: TransformerModel, cache: PagedKVCache, tokenCounts: [Int] = defaultTokenCounts,
+                               repetitions: Int = 5, longContext: Int = 512) -> StepCostModel {
+        let counts = tokenCounts.filter { $0 <= model.maxTokensPerStep }.sorted()
+        let seconds = counts.map { timeStep(model: model, cache: cache, tokens: $0, context: 0, repetitions: repetitions) }
+        // Attention slope from a step of 16 tokens over a long context.
+        let context = min(longContext, model.maxContext - 32, cache.freeTokenCapacity - 64)
+        var slope = 0.0
+        if context > 64 {
+            let n = min(16, model.maxTokensPerStep)
+            let long = timeStep(model: model, cache: cache, tokens: n, context: context, repetitions: repetitions)
+            let short = timeStep(model: model, cache: cache, tokens: n, context: 0, repetitions: repetitions)
+            slope = max(0, (long - short) / Double(n * context))
+        }
+        return StepCostModel(tokens: counts, seconds: seconds, secondsPerTokenContext: slope)
+    }
+
+    /// Median seconds of one step over `tokens` new tokens after `context` cached ones.
+    public static func timeStep(model: TransformerModel, cache: PagedKVCache, tokens: Int, context: Int,
+                                repetitions: Int) -> Double {
+        let sequence = cache.createSequence()
+        defer { cache.release(sequence) }
+        let vocabulary = model.vocabularySize
+        var batch = Batch(capacity: max(tokens, min(context, model.maxTokensPerStep)))
+        var filled = 0
+        while filled < context {
+            let chunk = min(context - filled, model.maxTokensPerStep)
+            batch.removeAll()
+            batch.appendChain((filled..<(filled + chunk)).map { ($0 * 7 + 3) % vocabulary }, sequence: sequence,
+                              startPosition: filled, logits: .none)
+            guard model.forward(batch, cache: cache) != .cacheFull else { return .infinity }
+            cache.commit(sequence, count: chunk)
+            filled += chunk
+        }
+        batch.removeAll()
+        batch.appendChain((0..<tokens).map { ($0 * 13 + 5) % vocabulary }, sequence: sequence,
+                          startPosition: context, logits: .last)
+        var samples: [Double] = []
+        for repetition in 0...repetitions {
+            let start = monotonicSeconds()
+            guard model.forward(batch, cache: cache) != .cacheFull else { return .infinity }
+            if repetition > 0 { samples.append(monotonicSeconds() - start) }
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+}
