@@ -21,7 +21,7 @@ extension ModelCheckpoint {
             hasQueryBias: tensors["model.layers.0.self_attn.q_proj.bias"] != nil, file: path)
         try configuration.validate(file: path)
         try validateTensors(tensors, configuration: configuration, file: path) { name in
-            ggufNames[name].map { "'\($0)' (\(name))" } ?? "'\(name)'"
+            (ggufNames[name] ?? GGUFNaming.ggufName(name)).map { "'\($0)' (\(name))" } ?? "'\(name)'"
         }
         if gguf.metadata["general.architecture"]?.string == "llama" {
             unpermuteQueryKey(&tensors, configuration: configuration)
