@@ -12,7 +12,7 @@ extension Tokenizer {
                                     expected: "an HF model folder, a tokenizer.json file or a .gguf file")
         }
         if !isDirectory.boolValue && path.lowercased().hasSuffix(".gguf") {
-            throw TokenizationError(file: path, key: "", found: "gguf", expected: "TODO")
+            return try loadGGUF(path: path)
         }
         let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
         let jsonPath = isDirectory.boolValue ? (path as NSString).appendingPathComponent("tokenizer.json") : path

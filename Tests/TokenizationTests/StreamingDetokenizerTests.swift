@@ -75,3 +75,31 @@ struct StreamingDetokenizerTests {
         #expect(deltas.joined().contains("\u{FFFD}"))
     }
 }
+
+/// Random id sequences (invalid UTF-8 splits, special tokens anywhere) still stream to exactly `decode`.
+struct StreamingRandomIDTests {
+    /// Deterministic xorshift, so a failure reproduces.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+    }
+
+    @Test(arguments: Fixtures.families)
+    func randomIDsStreamToDecode(family: String) throws {
+        let tokenizer = try Fixtures.tokenizer(family)
+        var random = Generator(state: 0x9E37_79B9_7F4A_7C15)
+        for round in 0..<400 {
+            let ids = (0..<Int.random(in: 1...16, using: &random)).map { _ in
+                Int.random(in: 0..<tokenizer.vocabularySize, using: &random)
+            }
+            let skip = round % 2 == 0
+            let streamed = StreamingDetokenizerTests.stream(tokenizer, ids, skip: skip).joined()
+            #expect(streamed == tokenizer.decode(ids, skipSpecialTokens: skip), "\(family) ids \(ids) skip \(skip)")
+        }
+    }
+}
