@@ -93,6 +93,11 @@ public struct SpeculationCounts: Sendable, Equatable, Codable {
 public struct Usage: Sendable, Equatable, Codable {
     public var promptTokens: Int
     public var completionTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
 }
 
 /// What the engine tells the owner of a request.

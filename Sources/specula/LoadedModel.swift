@@ -17,7 +17,9 @@ final class LoadedModel {
     init(path: String, threads: Int? = nil, maxTokensPerStep: Int = 256, kvCacheMB: Int = 256) throws {
         self.path = path
         checkpoint = try ModelCheckpoint.load(path: path)
-        tokenizer = try Tokenizer.load(path: path)
+        tokenizer = checkpoint.format == .gguf
+            ? try Tokenizer(ggufMetadata: checkpoint.ggufMetadata, source: path)
+            : try Tokenizer.load(path: path)
         pool = ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         model = try TransformerModel(checkpoint: checkpoint, pool: pool, maxTokensPerStep: maxTokensPerStep)
         cache = model.makeCache(budgetMB: kvCacheMB)

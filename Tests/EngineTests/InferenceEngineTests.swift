@@ -49,7 +49,7 @@ struct InferenceEngineTests {
     func preemption() throws {
         let harness = try EngineHarness(kvCacheMB: 1, configuration: .init(maxTokensPerStep: 64, maxRunning: 8))
         let requests = try harness.benchPrompts(limit: 5).enumerated().map { index, prompt in
-            GenerationRequest(id: UInt64(index + 1), promptIDs: Array(prompt.prefix(40)), maxTokens: 40, stopAtEOS: false)
+            GenerationRequest(id: UInt64(index + 1), promptIDs: Array(prompt.prefix(40)), maxTokens: 60, stopAtEOS: false)
         }
         let together = harness.run(requests)
         #expect(harness.engine.statistics.preemptions > 0)
