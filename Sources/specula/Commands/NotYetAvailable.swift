@@ -57,14 +57,7 @@ struct Datastore: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: kernels, engine, serve.",
-        subcommands: [Engine.self, Serve.self])
-
-    struct Engine: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Engine throughput, speculation off vs auto.")
-        @Option var model: String?
-        @Option var prompts: String
-        func run() throws { throw CLIError.notAvailableYet("bench engine") }
-    }
+        subcommands: [BenchEngine.self, Serve.self])
 
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Serving benchmark against a running router.")

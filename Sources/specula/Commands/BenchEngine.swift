@@ -1,0 +1,167 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Tokenization
+
+/// `specula bench engine`: tokens per second of the engine at several batch sizes, speculation off vs on,
+/// in one run, with greedy outputs compared against the `off` run.
+struct BenchEngine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Engine throughput per batch size and speculation mode, in one run.")
+
+    @OptionGroup var modelOption: ModelOption
+    @Option(help: "Prompts, JSONL: {\"id\", \"prompt\", \"max_tokens\"} per line.") var prompts: String
+    @Option(help: "Use the first N prompts.") var limit: Int?
+    @Option(help: "Override every prompt's max_tokens.") var maxTokens: Int?
+    @Option(help: "Batch sizes (requests in flight), comma-separated.") var batch: String = "1,4,16"
+    @Option(help: "Speculation modes, comma-separated: off, auto, or a draft count.") var speculate: String = "off,auto"
+    @Option(help: "SSSD datastore file (default: the bundled model's, built on first use).") var datastore: String?
+    @Flag(help: "Generate exactly max_tokens per prompt, ignoring EOS.") var ignoreEos = false
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Option(help: "KV cache budget in MB.") var kvCacheMb: Int = 1024
+    @Option(help: "Tokens per step.") var maxTokensPerStep: Int = 256
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+
+    struct Row: Encodable {
+        let batch: Int
+        let speculate: SpeculateLabel
+        let prompts: Int
+        let generated_tokens: Int
+        let seconds: Double
+        let tokens_per_second: Double
+        let decode_tokens_per_second: Double
+        let mean_accepted_length: Double
+        let draft_ms_per_step: Double
+        let outputs_match_off: Bool
+        let preemptions: Int
+    }
+
+    /// "off" | "auto" | Int, as INTERFACES.md has it.
+    enum SpeculateLabel: Encodable {
+        case text(String)
+        case count(Int)
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .text(let text): try container.encode(text)
+            case .count(let count): try container.encode(count)
+            }
+        }
+    }
+
+    struct Report: Encodable {
+        let model: String
+        let machine: String
+        let results: [Row]
+    }
+
+    func run() throws {
+        let batchSizes = try parseTokenIDs(batch).filter { $0 > 0 }
+        let modes = try speculate.split(separator: ",").map { try SpeculationMode(parsing: String($0)) }
+        guard !batchSizes.isEmpty, !modes.isEmpty else { throw CLIError("give at least one --batch and one --speculate") }
+        let path = try modelOption.resolvedPath()
+        let loaded = try LoadedModel(path: path, threads: threads, maxTokensPerStep: maxTokensPerStep, kvCacheMB: kvCacheMb)
+        let promptSet = try BenchPrompts.load(prompts, limit: limit, tokenizer: loaded.tokenizer)
+        print("model \(path), \(promptSet.count) prompts from \(prompts), machine: \(MachineDescription.current)")
+        print("batch  speculate  tokens  seconds   tok/s  decode tok/s  x off  accepted len  draft ms/step  match off")
+        var rows: [Row] = []
+        for batchSize in batchSizes {
+            var offOutputs: [UInt64: [Int]]?
+            var offRate: Double?
+            for mode in modes {
+                let engine = loaded.makeEngine(configuration: .init(maxTokensPerStep: maxTokensPerStep, maxRunning: batchSize))
+                let started = Date()
+                var outputs: [UInt64: [Int]] = [:]
+                var events: [EngineEvent] = []
+                for (index, prompt) in promptSet.enumerated() {
+                    events += engine.submit(GenerationRequest(
+                        id: UInt64(index), promptIDs: prompt.ids, maxTokens: maxTokens ?? prompt.maxTokens,
+                        stopAtEOS: !ignoreEos, speculation: mode))
+                }
+                while true {
+                    for case let .tokens(id, ids, _) in events { outputs[id, default: []] += ids }
+                    guard engine.hasWork else { break }
+                    events = engine.step()
+                }
+                let seconds = Date().timeIntervalSince(started)
+                let stats = engine.statistics
+                let generated = outputs.values.reduce(0) { $0 + $1.count }
+                let decodeRate = Double(generated) / max(stats.generatingStepSeconds, 1e-9)
+                if mode == .off { offOutputs = outputs; offRate = decodeRate }
+                let row = Row(
+                    batch: batchSize, speculate: Self.label(mode), prompts: promptSet.count, generated_tokens: generated,
+                    seconds: seconds, tokens_per_second: Double(generated) / seconds, decode_tokens_per_second: decodeRate,
+                    mean_accepted_length: stats.speculation.meanAcceptedLength,
+                    draft_ms_per_step: stats.steps == 0 ? 0 : stats.draftSeconds * 1e3 / Double(stats.steps),
+                    outputs_match_off: offOutputs.map { $0 == outputs } ?? true, preemptions: stats.preemptions)
+                rows.append(row)
+                let ratio = offRate.map { String(format: "%.2f", decodeRate / $0) } ?? "-"
+                print(pad(batchSize, 5) + pad(Self.text(mode), 11) + pad(generated, 8)
+                      + pad(String(format: "%.2f", seconds), 9) + pad(String(format: "%.0f", row.tokens_per_second), 8)
+                      + pad(String(format: "%.0f", decodeRate), 14) + pad(ratio, 7)
+                      + pad(String(format: "%.2f", row.mean_accepted_length), 14)
+                      + pad(String(format: "%.3f", row.draft_ms_per_step), 15) + pad(row.outputs_match_off ? "yes" : "NO", 11))
+            }
+        }
+        if let json {
+            let report = Report(model: path, machine: MachineDescription.current, results: rows)
+            try Data(try JSONOutput.encode(report).utf8).write(to: URL(fileURLWithPath: json))
+        }
+    }
+
+    static func label(_ mode: SpeculationMode) -> SpeculateLabel {
+        switch mode {
+        case .off: return .text("off")
+        case .auto: return .text("auto")
+        case .fixed(let count): return .count(count)
+        }
+    }
+
+    static func text(_ mode: SpeculationMode) -> String {
+        switch mode {
+        case .off: return "off"
+        case .auto: return "auto"
+        case .fixed(let count): return String(count)
+        }
+    }
+}
+
+/// Benchmark prompt files: `{"id", "prompt", "max_tokens"}` per line.
+struct BenchPrompts {
+    let id: String
+    let ids: [Int]
+    let maxTokens: Int
+
+    static func load(_ path: String, limit: Int?, tokenizer: Tokenizer) throws -> [BenchPrompts] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read prompts file '\(path)'") }
+        var prompts: [BenchPrompts] = []
+        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
+            if let limit, prompts.count >= limit { break }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let text = object["prompt"] as? String else {
+                throw CLIError("\(path):\(number + 1): expected {\"id\", \"prompt\", \"max_tokens\"}")
+            }
+            prompts.append(BenchPrompts(id: object["id"] as? String ?? "\(number)", ids: tokenizer.promptIDs(text),
+                                        maxTokens: object["max_tokens"] as? Int ?? 128))
+        }
+        guard !prompts.isEmpty else { throw CLIError("\(path) holds no prompts") }
+        return prompts
+    }
+}
+
+/// "AMD EPYC, 2 cores" from /proc/cpuinfo.
+enum MachineDescription {
+    static var current: String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+}
+
+/// Right-aligns a value in a column of `width` characters.
+func pad(_ value: Any, _ width: Int) -> String {
+    let text = "\(value)"
+    return String(repeating: " ", count: max(0, width - text.count)) + text
+}
