@@ -60,6 +60,31 @@ struct GGUFReaderTests {
         #expect(try checkpoint.tensor("model.layers.0.self_attn.k_proj.bias").shape == [16])
     }
 
+    @Test("llama3 RoPE scaling stored as rope_freqs.weight is recovered as an equivalent RopeScaling", arguments: [
+        (Float(8), Float(1), Float(4), 2048, true), (32, 1, 4, 2048, false), (8, 2, 8, 1024, false),
+        (8, 1, 1.5, 300, false),
+    ])
+    func ropeFrequencies(factor: Float, low: Float, high: Float, original: Int, withMetadata: Bool) throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let expected = RopeScaling(type: "llama3", factor: factor, lowFreqFactor: low, highFreqFactor: high, originalMaxPositionEmbeddings: original)
+        let divisors = GGUFRopeFrequencies.llama3Divisors(expected, theta: 10000, headDim: TinyGGUF.headDim)
+        #expect(divisors.first == 1 && divisors.last == factor)
+        let tensor = GGUFWriter.TensorEntry(name: "rope_freqs.weight", dtype: .f32, shape: [divisors.count],
+                                            bytes: divisors.withUnsafeBytes { [UInt8]($0) })
+        let metadata: [(String, GGUFValue)] = withMetadata ? [("llama.rope.scaling.original_context_length", .uint32(UInt32(original)))] : []
+        let path = try write(try TinyGGUF.bytes(extraMetadata: metadata, extraTensors: [tensor]), temp)
+        let scaling = try #require(try ModelCheckpoint.load(path: path).configuration.ropeScaling)
+        #expect(scaling.type == "llama3" && scaling.factor == factor)
+        if withMetadata { #expect(scaling == expected) }
+        let recovered = GGUFRopeFrequencies.llama3Divisors(scaling, theta: 10000, headDim: TinyGGUF.headDim)
+        for (a, e) in zip(recovered, divisors) { #expect(abs(a - e) <= 1e-3 * e) }
+
+        let wrong = GGUFWriter.TensorEntry(name: "rope_freqs.weight", dtype: .f32, shape: [3], bytes: [Float](repeating: 2, count: 3).withUnsafeBytes { [UInt8]($0) })
+        let wrongPath = try write(try TinyGGUF.bytes(extraTensors: [wrong]), temp, "wrong.gguf")
+        expectError(.wrongShape) { _ = try ModelCheckpoint.load(path: wrongPath) }
+    }
+
     @Test("missing tensors and metadata keys are named in llama.cpp and HF terms")
     func missingPieces() throws {
         let temp = try TemporaryDirectory()

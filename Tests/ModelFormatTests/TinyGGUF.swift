@@ -50,13 +50,15 @@ enum TinyGGUF {
     }
 
     /// The file bytes; 2-D weights in `matrixType` (f32 or q8_0), 1-D in f32.
-    static func bytes(arch: String = "llama", matrixType: DType = .f32, dropping: String? = nil, alignment: Int = 32) throws -> [UInt8] {
+    static func bytes(arch: String = "llama", matrixType: DType = .f32, dropping: String? = nil, alignment: Int = 32,
+                      extraMetadata: [(String, GGUFValue)] = [], extraTensors: [GGUFWriter.TensorEntry] = []) throws -> [UInt8] {
         let tensors = shapes(bias: arch == "qwen2").filter { $0.0 != dropping }.map { name, shape in
             let floats = values(name, count: shape.reduce(1, *))
             let type = shape.count == 2 ? matrixType : .f32
             let bytes = type == .q8_0 ? DType.quantizeQ8_0(floats) : floats.withUnsafeBytes { [UInt8]($0) }
             return GGUFWriter.TensorEntry(name: name, dtype: type, shape: shape, bytes: bytes)
         }
-        return try GGUFWriter.encode(metadata: metadata(arch: arch, dropping: dropping), tensors: tensors, alignment: alignment)
+        return try GGUFWriter.encode(metadata: metadata(arch: arch, dropping: dropping) + extraMetadata,
+                                     tensors: tensors + extraTensors, alignment: alignment)
     }
 }
