@@ -3,9 +3,11 @@ import ModelFormat
 extension Tokenizer {
     /// A tokenizer from GGUF metadata (`tokenizer.ggml.*`), built to encode like the `tokenizer.json` the
     /// file was converted from. Supports `tokenizer.ggml.model` "gpt2" (byte-level BPE) with
-    /// `tokenizer.ggml.pre` "gpt-2", "llama-bpe"/"llama3" or "qwen2". CONTROL tokens (type 3) become special
-    /// added tokens and USER_DEFINED ones (type 4) plain added tokens; `add_bos_token`/`add_eos_token`
-    /// decide what `encode(addSpecialTokens: true)` adds, as in llama.cpp.
+    /// `tokenizer.ggml.pre` "gpt-2", "llama-bpe"/"llama3" or "qwen2", and "llama" (SentencePiece: merges
+    /// rebuilt from the scores as transformers' GGUF loader does, byte fallback, Llama-2 normalizer and
+    /// decoder). CONTROL and UNKNOWN tokens become special added tokens, USER_DEFINED ones plain added
+    /// tokens; `add_bos_token`/`add_eos_token` decide what `encode(addSpecialTokens: true)` adds, as in
+    /// llama.cpp.
     public convenience init(ggufMetadata metadata: [String: GGUFValue], source: String) throws {
         self.init(parts: try GGUFVocabulary(metadata: metadata, file: source).parts())
     }
@@ -27,7 +29,7 @@ struct GGUFVocabulary {
     let metadata: [String: GGUFValue]
     let file: String
 
-    private enum TokenType: Int {
+    enum TokenType: Int {
         case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
     }
 
@@ -35,7 +37,7 @@ struct GGUFVocabulary {
         TokenizationError(file: file, key: key, found: found, expected: expected)
     }
 
-    private func describe(_ key: String) -> String {
+    func describe(_ key: String) -> String {
         guard let value = metadata[key] else { return "nothing" }
         if let string = value.string { return "\"\(string.prefix(60))\"" }
         if let array = value.array { return "an array of \(array.count)" }
@@ -47,9 +49,15 @@ struct GGUFVocabulary {
         guard let model = metadata[modelKey]?.string else {
             throw error(modelKey, found: describe(modelKey), expected: "a tokenizer model name string")
         }
-        guard model == "gpt2" else {
-            throw error(modelKey, found: "\"\(model)\"", expected: "\"gpt2\" (byte-level BPE; other GGUF vocabularies are not supported)")
+        switch model {
+        case "gpt2": return try byteLevelParts()
+        case "llama": return try sentencePieceParts()
+        default:
+            throw error(modelKey, found: "\"\(model)\"", expected: "\"gpt2\" (byte-level BPE) or \"llama\" (SentencePiece)")
         }
+    }
+
+    private func byteLevelParts() throws -> Tokenizer.Parts {
         let tokens = try stringArray("tokenizer.ggml.tokens")
         let types = try tokenTypes(count: tokens.count)
         let (pattern, normalizer, ignoreMerges) = try preTokenization()
@@ -64,16 +72,26 @@ struct GGUFVocabulary {
         }
         let bpe = try BPEModel(vocab: vocab, merges: merges,
                                options: .init(byteLevel: true, ignoreMerges: ignoreMerges), file: file)
+        var parts = try commonParts(model: bpe, tokens: tokens, types: types, addBOSDefault: false)
+        parts.normalizer = normalizer
+        parts.preTokenizer = PreTokenizer(byteLevelWith: pattern)
+        parts.decoder = .byteLevel
+        return parts
+    }
+
+    /// Added tokens (CONTROL and UNKNOWN special, USER_DEFINED plain), BOS/EOS, the BOS/EOS template and
+    /// the chat template; the caller fills in normalizer, pre-tokenizer and decoder.
+    func commonParts(model: BPEModel, tokens: [String], types: [Int], addBOSDefault: Bool) throws -> Tokenizer.Parts {
         let added = tokens.indices.compactMap { id -> AddedToken? in
             switch TokenType(rawValue: types[id]) {
-            case .control: AddedToken(id: id, content: tokens[id], special: true)
+            case .control, .unknown: AddedToken(id: id, content: tokens[id], special: true)
             case .userDefined: AddedToken(id: id, content: tokens[id], special: false)
             default: nil
             }
         }
         let bos = try tokenID("tokenizer.ggml.bos_token_id", count: tokens.count)
         let eos = try tokenID("tokenizer.ggml.eos_token_id", count: tokens.count)
-        let addBOS = try flag("tokenizer.ggml.add_bos_token") ?? false
+        let addBOS = try flag("tokenizer.ggml.add_bos_token") ?? addBOSDefault
         let addEOS = try flag("tokenizer.ggml.add_eos_token") ?? false
         var template: [[Int]?] = [nil]
         if addBOS, let bos { template.insert([bos], at: 0) }
@@ -83,9 +101,9 @@ struct GGUFVocabulary {
             if let id = try tokenID(key, count: tokens.count) { extraEOS.append(id) }
         }
         return Tokenizer.Parts(
-            model: bpe, added: AddedVocabulary(added), normalizer: normalizer,
-            preTokenizer: PreTokenizer(byteLevelWith: pattern), postProcessor: .template(template),
-            decoder: .byteLevel, bosToken: bos.map { tokens[$0] }, eosToken: eos.map { tokens[$0] },
+            model: model, added: AddedVocabulary(added), normalizer: nil, preTokenizer: PreTokenizer(),
+            postProcessor: .template(template), decoder: nil,
+            bosToken: bos.map { tokens[$0] }, eosToken: eos.map { tokens[$0] },
             extraEOSTokenIDs: extraEOS, chatTemplate: metadata["tokenizer.chat_template"]?.string,
             addBOSToken: addBOS)
     }
@@ -102,14 +120,14 @@ struct GGUFVocabulary {
         }
     }
 
-    private func stringArray(_ key: String) throws -> [String] {
+    func stringArray(_ key: String) throws -> [String] {
         guard let strings = metadata[key]?.stringArray else {
             throw error(key, found: describe(key), expected: "an array of strings")
         }
         return strings
     }
 
-    private func tokenTypes(count: Int) throws -> [Int] {
+    func tokenTypes(count: Int) throws -> [Int] {
         let key = "tokenizer.ggml.token_type"
         guard metadata[key] != nil else { return [Int](repeating: TokenType.normal.rawValue, count: count) }
         guard let types = metadata[key]?.intArray, types.count == count else {
@@ -118,7 +136,7 @@ struct GGUFVocabulary {
         return types
     }
 
-    private func tokenID(_ key: String, count: Int) throws -> Int? {
+    func tokenID(_ key: String, count: Int) throws -> Int? {
         guard let value = metadata[key] else { return nil }
         guard let id = value.int, id >= 0, id < count else {
             throw error(key, found: describe(key), expected: "a token id below \(count)")
@@ -126,7 +144,7 @@ struct GGUFVocabulary {
         return id
     }
 
-    private func flag(_ key: String) throws -> Bool? {
+    func flag(_ key: String) throws -> Bool? {
         guard let value = metadata[key] else { return nil }
         guard let flag = value.bool else { throw error(key, found: describe(key), expected: "a bool") }
         return flag

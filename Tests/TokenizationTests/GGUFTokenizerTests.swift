@@ -93,9 +93,9 @@ struct GGUFTokenizerTests {
 
     @Test func metadataErrors() throws {
         var metadata = try Self.metadata(fromTokenizerJSON: "t2_qwen2", pre: "qwen2")
-        metadata["tokenizer.ggml.model"] = .string("llama")
+        metadata["tokenizer.ggml.model"] = .string("bert")
         let unsupported = #expect(throws: TokenizationError.self) { try Tokenizer(ggufMetadata: metadata, source: "x.gguf") }
-        #expect(unsupported?.description.hasPrefix("x.gguf: tokenizer.ggml.model: found \"llama\"") == true)
+        #expect(unsupported?.description.hasPrefix("x.gguf: tokenizer.ggml.model: found \"bert\"") == true)
 
         metadata = try Self.metadata(fromTokenizerJSON: "t2_qwen2", pre: "deepseek-coder")
         let pre = #expect(throws: TokenizationError.self) { try Tokenizer(ggufMetadata: metadata, source: "x.gguf") }
@@ -113,5 +113,62 @@ struct GGUFTokenizerTests {
         defer { try? FileManager.default.removeItem(at: url) }
         let error = #expect(throws: TokenizationError.self) { try Tokenizer.load(path: url.path) }
         #expect(error?.description.hasPrefix(url.path) == true)
+    }
+}
+
+/// GGUF SentencePiece ("llama") vocabularies: the t3 tokenizer written as a SentencePiece model would
+/// carry it (scores falling with merge order, byte and control tokens typed) must encode like t3's
+/// tokenizer.json.
+struct GGUFSentencePieceTests {
+    static func metadata() throws -> [String: GGUFValue] {
+        let url = Fixtures.tokenizerFolder("t3_spm").appendingPathComponent("tokenizer.json")
+        let root = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let model = try #require(root["model"] as? [String: Any])
+        let vocab = try #require(model["vocab"] as? [String: Int])
+        var tokens = [String](repeating: "", count: vocab.count)
+        for (token, id) in vocab { tokens[id] = token }
+        var scores = [Float](repeating: 0, count: tokens.count)
+        for (rank, merge) in try #require(model["merges"] as? [String]).enumerated() {
+            let merged = merge.replacingOccurrences(of: " ", with: "")
+            scores[try #require(vocab[merged])] = -Float(rank + 1)
+        }
+        let types = tokens.enumerated().map { id, token -> Int32 in
+            if id == 0 { return 2 }
+            if id <= 2 { return 3 }
+            return Decoder.fallbackByte(token) != nil ? 6 : 1
+        }
+        return [
+            "tokenizer.ggml.model": .string("llama"),
+            "tokenizer.ggml.tokens": .array(tokens.map { .string($0) }),
+            "tokenizer.ggml.scores": .array(scores.map { .float32($0) }),
+            "tokenizer.ggml.token_type": .array(types.map { .int32($0) }),
+            "tokenizer.ggml.bos_token_id": .uint32(1),
+            "tokenizer.ggml.eos_token_id": .uint32(2),
+            "tokenizer.ggml.unknown_token_id": .uint32(0),
+            "tokenizer.ggml.add_bos_token": .bool(true),
+        ]
+    }
+
+    @Test func encodesLikeTokenizerJSON() throws {
+        let tokenizer = try Tokenizer(ggufMetadata: try Self.metadata(), source: "spm.gguf")
+        let reference = try Fixtures.tokenizer("t3_spm")
+        for c in try Fixtures.cases("t3_spm") {
+            #expect(tokenizer.encode(c.text, addSpecialTokens: false) == c.ids, "\(c.text.debugDescription)")
+            #expect(tokenizer.encode(c.text, addSpecialTokens: true) == c.ids_add_special)
+            #expect(tokenizer.decode(c.ids_add_special, skipSpecialTokens: false) == c.decode_add_special)
+            #expect(tokenizer.decode(c.ids_add_special, skipSpecialTokens: true) == c.decode_add_special_skip_special)
+            #expect(tokenizer.promptIDs(c.text) == reference.promptIDs(c.text))
+        }
+        let stress = try HFReferenceTests.text(HFReference.stressText)
+        #expect(tokenizer.encode(stress, addSpecialTokens: false) == HFReferenceTests.ids(HFReference.stressIDs["t3_spm"]!))
+        #expect(tokenizer.bosTokenID == 1 && tokenizer.eosTokenIDs == [2] && tokenizer.bosToken == "<s>")
+        #expect(tokenizer.tokenBytes(3) == [0] && tokenizer.tokenBytes(tokenizer.encode("▁", addSpecialTokens: false).last!) == [0x20])
+    }
+
+    @Test func scoresAreRequired() throws {
+        var metadata = try Self.metadata()
+        metadata["tokenizer.ggml.scores"] = .array([.float32(0)])
+        let error = #expect(throws: TokenizationError.self) { try Tokenizer(ggufMetadata: metadata, source: "spm.gguf") }
+        #expect(error?.description == "spm.gguf: tokenizer.ggml.scores: found an array of 1, expected an array of 1024 numbers (one per token)")
     }
 }
