@@ -279,7 +279,7 @@ extension JinjaRenderer {
         switch try args.string(1, "method", default: "common") {
         case "ceil": rule = .up
         case "floor": rule = .down
-        default: rule = .toNearestOrAwayFromZero
+        default: rule = .toNearestOrEven  // Python's round() is banker's rounding
         }
         return .double((n.asDouble * scale).rounded(rule) / scale)
     }
