@@ -33,6 +33,13 @@ struct JinjaCallArguments {
 }
 
 extension JinjaRenderer {
+    /// Filters `applyFilter` implements; the parser rejects others so a typo fails at load time, as in jinja2.
+    static let knownFilters: Set<String> = [
+        "trim", "length", "count", "upper", "lower", "title", "capitalize", "default", "d", "tojson", "string", "int",
+        "float", "join", "first", "last", "list", "reverse", "replace", "items", "selectattr", "rejectattr", "select",
+        "reject", "map", "safe", "e", "escape", "abs", "unique", "sort", "min", "max", "sum", "indent", "wordcount", "round",
+    ]
+
     mutating func applyFilter(_ name: String, _ value: JinjaValue, _ positional: [JinjaValue], _ keyword: [(String, JinjaValue)],
                               at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
         let args = JinjaCallArguments(positional: positional, keyword: keyword, callee: "filter '\(name)'", position: position)
