@@ -15,9 +15,15 @@ extension JinjaParser {
     }
 
     mutating func parseExpression() throws(ChatTemplateError) -> JinjaExpr {
+        try enter()
+        defer { depth -= 1 }
         var e = try parseOr()
+        var levels = 0
+        defer { depth -= levels }
         while isName("if") {
             advance()
+            try enter()
+            levels += 1
             let condition = try parseOr()
             var otherwise: JinjaExpr?
             if isName("else") {
@@ -31,9 +37,13 @@ extension JinjaParser {
 
     mutating func parseOr() throws(ChatTemplateError) -> JinjaExpr {
         var e = try parseAnd()
+        var levels = 0
+        defer { depth -= levels }
         while isName("or") {
             let position = current.position
             advance()
+            try enter()
+            levels += 1
             e = .binary("or", e, try parseAnd(), position)
         }
         return e
@@ -41,9 +51,13 @@ extension JinjaParser {
 
     mutating func parseAnd() throws(ChatTemplateError) -> JinjaExpr {
         var e = try parseNot()
+        var levels = 0
+        defer { depth -= levels }
         while isName("and") {
             let position = current.position
             advance()
+            try enter()
+            levels += 1
             e = .binary("and", e, try parseNot(), position)
         }
         return e
@@ -53,6 +67,8 @@ extension JinjaParser {
         guard isName("not") else { return try parseCompare() }
         let position = current.position
         advance()
+        try enter()
+        defer { depth -= 1 }
         return .unary("not", try parseNot(), position)
     }
 
@@ -83,9 +99,13 @@ extension JinjaParser {
     private mutating func parseLeftAssociative(_ ops: Set<String>, _ operand: (inout JinjaParser) throws(ChatTemplateError) -> JinjaExpr)
         throws(ChatTemplateError) -> JinjaExpr {
         var e = try operand(&self)
+        var levels = 0
+        defer { depth -= levels }
         while case .op(let o) = current.kind, ops.contains(o) {
             let position = current.position
             advance()
+            try enter()
+            levels += 1
             e = .binary(o, e, try operand(&self), position)
         }
         return e
@@ -113,6 +133,8 @@ extension JinjaParser {
         if isOp("-") || isOp("+") {
             let op = isOp("-") ? "-" : "+"
             advance()
+            try enter()
+            defer { depth -= 1 }
             e = .unary(op, try parseUnary(withFilter: false), position)
         } else {
             e = try parsePrimary()
@@ -183,8 +205,14 @@ extension JinjaParser {
 
     mutating func parsePostfix(_ base: JinjaExpr) throws(ChatTemplateError) -> JinjaExpr {
         var e = base
+        var levels = 0
+        defer { depth -= levels }
         while true {
             let position = current.position
+            if isOp(".") || isOp("[") || isOp("(") {
+                try enter()
+                levels += 1
+            }
             if isOp(".") {
                 advance()
                 switch current.kind {
@@ -263,11 +291,20 @@ extension JinjaParser {
 
     mutating func parseFilterExpression(_ base: JinjaExpr) throws(ChatTemplateError) -> JinjaExpr {
         var e = base
+        var levels = 0
+        defer { depth -= levels }
         while true {
             let position = current.position
+            if isOp("|") || isName("is") || isOp("(") {
+                try enter()
+                levels += 1
+            }
             if isOp("|") {
                 advance()
                 let name = try parseDottedName("after '|'")
+                guard JinjaRenderer.knownFilters.contains(name) else {
+                    throw ChatTemplateError("unknown filter '\(name)'", at: position)
+                }
                 var args = JinjaArguments()
                 if isOp("(") {
                     advance()
@@ -282,6 +319,9 @@ extension JinjaParser {
                     advance()
                 }
                 let name = try parseDottedName("after 'is'")
+                guard JinjaRenderer.knownTests.contains(name) else {
+                    throw ChatTemplateError("unknown test '\(name)'", at: position)
+                }
                 var args = JinjaArguments()
                 if isOp("(") {
                     advance()

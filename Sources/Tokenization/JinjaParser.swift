@@ -2,6 +2,16 @@
 struct JinjaParser {
     var tokens: [JinjaToken]
     var p = 0
+    /// Current nesting of blocks and sub-expressions; bounded so hostile input cannot exhaust the stack.
+    var depth = 0
+    static let maxDepth = 64
+
+    mutating func enter() throws(ChatTemplateError) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw ChatTemplateError("template nests blocks or expressions deeper than \(Self.maxDepth) levels", at: current.position)
+        }
+    }
 
     /// Tags jinja2 knows but this renderer does not implement; they get "unsupported" rather than "unknown".
     static let unsupportedTags: Set<String> = [
@@ -112,6 +122,8 @@ struct JinjaParser {
 
     mutating func parseStatement(_ tag: String, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaNode {
         advance()
+        try enter()
+        defer { depth -= 1 }
         switch tag {
         case "if": return try parseIf(at: position)
         case "for": return try parseFor(at: position)

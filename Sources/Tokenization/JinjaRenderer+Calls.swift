@@ -3,6 +3,13 @@ import Foundation
 /// Tests (`is ...`), global functions (`raise_exception`, `strftime_now`, `range`, `namespace`, `dict`), macro calls
 /// and the Python methods templates call on strings and dicts.
 extension JinjaRenderer {
+    /// Tests `applyTest` implements; the parser rejects others.
+    static let knownTests: Set<String> = [
+        "defined", "undefined", "none", "true", "false", "boolean", "integer", "float", "number", "string", "mapping",
+        "callable", "iterable", "sequence", "even", "odd", "divisibleby", "eq", "equalto", "==", "ne", "!=", "lt",
+        "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "sameas", "lower", "upper",
+    ]
+
     func applyTest(_ name: String, _ value: JinjaValue, _ args: [JinjaValue], at position: JinjaPosition)
         throws(ChatTemplateError) -> Bool {
         func argument() throws(ChatTemplateError) -> JinjaValue {

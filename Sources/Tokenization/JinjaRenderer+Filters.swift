@@ -33,6 +33,13 @@ struct JinjaCallArguments {
 }
 
 extension JinjaRenderer {
+    /// Filters `applyFilter` implements; the parser rejects others so a typo fails at load time, as in jinja2.
+    static let knownFilters: Set<String> = [
+        "trim", "length", "count", "upper", "lower", "title", "capitalize", "default", "d", "tojson", "string", "int",
+        "float", "join", "first", "last", "list", "reverse", "replace", "items", "selectattr", "rejectattr", "select",
+        "reject", "map", "safe", "e", "escape", "abs", "unique", "sort", "min", "max", "sum", "indent", "wordcount", "round",
+    ]
+
     mutating func applyFilter(_ name: String, _ value: JinjaValue, _ positional: [JinjaValue], _ keyword: [(String, JinjaValue)],
                               at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
         let args = JinjaCallArguments(positional: positional, keyword: keyword, callee: "filter '\(name)'", position: position)
@@ -279,7 +286,7 @@ extension JinjaRenderer {
         switch try args.string(1, "method", default: "common") {
         case "ceil": rule = .up
         case "floor": rule = .down
-        default: rule = .toNearestOrAwayFromZero
+        default: rule = .toNearestOrEven  // Python's round() is banker's rounding
         }
         return .double((n.asDouble * scale).rounded(rule) / scale)
     }

@@ -13,7 +13,7 @@ struct JinjaRenderer {
     var scopes: [[String: Binding]]
     var output = ""
     var macroDepth = 0
-    static let maxMacroDepth = 64
+    static let maxMacroDepth = 32
     /// Upper bound on any string or list a template builds, so `'x' * 10**12` fails instead of exhausting memory.
     static let maxSize = 1 << 26
 
