@@ -12,18 +12,50 @@ struct Tokenize: ParsableCommand {
     @OptionGroup var modelOption: ModelOption
     @Option(help: "Text to encode.") var text: String?
     @Option(help: "Read the text to encode from this file instead.") var file: String?
+    @Option(help: "Render these chat messages (a JSON array of {\"role\", \"content\"}) with the model's chat template, with the generation prompt, and encode the result as apply_chat_template does.")
+    var chat: String?
     @Flag(help: "Add the special tokens the post-processor adds (BOS, ...).") var special = false
-    @Flag(help: "Print {\"ids\": [...]}.") var json = false
+    @Flag(help: "Print {\"ids\": [...]} (with --chat also \"rendered\").") var json = false
+
+    struct ChatOutput: Encodable {
+        let ids: [Int]
+        let rendered: String
+    }
 
     func run() throws {
-        let input = try readInput(text: text, file: file, name: "--text")
         let tokenizer = try Tokenizer.load(path: try modelOption.resolvedPath())
+        if let chat {
+            let rendered = try ChatRendering.render(messagesJSON: chat, tokenizer: tokenizer)
+            let ids = tokenizer.encode(rendered, addSpecialTokens: false)
+            if json {
+                print(try JSONOutput.encode(ChatOutput(ids: ids, rendered: rendered)))
+            } else {
+                print(rendered)
+                print(ids.map(String.init).joined(separator: ","))
+            }
+            return
+        }
+        let input = try readInput(text: text, file: file, name: "--text")
         let ids = tokenizer.encode(input, addSpecialTokens: special)
         if json {
             print(try JSONOutput.encode(["ids": ids]))
         } else {
             print(ids.map(String.init).joined(separator: ","))
         }
+    }
+}
+
+/// Chat messages through the tokenizer's chat template.
+enum ChatRendering {
+    static func render(messagesJSON: String, tokenizer: Tokenizer) throws -> String {
+        guard let messages = try? JSONDecoder().decode([ChatMessage].self, from: Data(messagesJSON.utf8)) else {
+            throw CLIError("--chat: expected a JSON array of {\"role\": String, \"content\": String}")
+        }
+        guard let source = tokenizer.chatTemplate else {
+            throw CLIError("this tokenizer has no chat template (tokenizer_config.json 'chat_template')")
+        }
+        return try ChatTemplate(source: source).render(
+            messages: messages, addGenerationPrompt: true, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
     }
 }
 
