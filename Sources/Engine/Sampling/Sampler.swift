@@ -83,19 +83,55 @@ public struct Sampler: Sendable {
 
     /// Temperature softmax, then the top-k / top-p / min-p filters, then one draw.
     private mutating func draw(from row: UnsafeBufferPointer<Float>) -> Int {
+        filterCandidates(row)
+        let total = candidates.reduce(0) { $0 + $1.weight }
+        var target = random.nextUnitFloat() * total
+        for candidate in candidates {
+            target -= candidate.weight
+            if target < 0 { return Int(candidate.token) }
+        }
+        return Int(candidates.last?.token ?? Int32(Self.argmax(row)))
+    }
+
+    /// The distribution `sample` draws from, as unnormalised weights over the whole vocabulary (zero for
+    /// filtered tokens); a point mass on the argmax when greedy. For verifying draft tokens exactly.
+    public mutating func weights(_ logits: UnsafeBufferPointer<Float>, work: UnsafeMutableBufferPointer<Float>) -> [Float] {
+        let row: UnsafeBufferPointer<Float>
+        if needsAdjustment {
+            adjust(logits, into: work)
+            row = UnsafeBufferPointer(work)
+        } else {
+            row = logits
+        }
+        var weights = [Float](repeating: 0, count: row.count)
+        if parameters.isGreedy {
+            weights[Self.argmax(row)] = 1
+            return weights
+        }
+        filterCandidates(row)
+        for candidate in candidates { weights[Int(candidate.token)] = candidate.weight }
+        return weights
+    }
+
+    /// Runs `body` with the request's random stream (speculative acceptance draws from it too, so a
+    /// seeded request stays reproducible).
+    public mutating func withRandom<Result>(_ body: (inout RandomStream) -> Result) -> Result {
+        body(&random)
+    }
+
+    /// Fills `candidates` with (token, weight) after temperature, top-k, top-p and min-p; weights are
+    /// relative to the most likely token (which has weight 1).
+    private mutating func filterCandidates(_ row: UnsafeBufferPointer<Float>) {
         let inverseTemperature = 1 / parameters.temperature
         let maxLogit = row.max() ?? 0
         candidates.removeAll(keepingCapacity: true)
-        var total: Float = 0
         for i in 0..<row.count {
             let weight = expf((row[i] - maxLogit) * inverseTemperature)
             if weight > 0 {
                 candidates.append((Int32(i), weight))
-                total += weight
             }
         }
-        let filtered = parameters.topK > 0 || parameters.topP < 1
-        if filtered {
+        if parameters.topK > 0 || parameters.topP < 1 {
             candidates.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.token < $1.token) }
             if parameters.topK > 0 && candidates.count > parameters.topK {
                 candidates.removeLast(candidates.count - parameters.topK)
@@ -115,17 +151,9 @@ public struct Sampler: Sendable {
             }
         }
         if parameters.minP > 0 {
-            // The most likely token has weight 1 after subtracting the max logit.
             let threshold = parameters.minP
             candidates.removeAll { $0.weight < threshold }
         }
-        total = candidates.reduce(0) { $0 + $1.weight }
-        var target = random.nextUnitFloat() * total
-        for candidate in candidates {
-            target -= candidate.weight
-            if target < 0 { return Int(candidate.token) }
-        }
-        return Int(candidates.last?.token ?? Int32(Self.argmax(row)))
     }
 }
 
