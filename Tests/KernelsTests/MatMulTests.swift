@@ -1,4 +1,4 @@
-import Kernels
+@testable import Kernels
 import Testing
 
 /// Odd shapes so tails of both the 4-row tiles and the 32-column blocks are exercised.
@@ -126,5 +126,28 @@ private func run(_ w: TestWeights, x: [Float], tokens n: Int, pool: ComputePool,
         }
         let ok = try WeightMatrix.validated(name: "w", type: .q8_0, rows: 2, columns: 64, byteCount: 136, data: buffer)
         #expect(ok.byteCount == 136)
+    }
+}
+
+@Suite struct CrossoverTests {
+    @Test func crossoverIsWhereSgemmStaysFaster() {
+        typealias P = MatMul.CalibrationPoint
+        let points = [P(tokens: 16, streamingSeconds: 1, sgemmSeconds: 2), P(tokens: 32, streamingSeconds: 2, sgemmSeconds: 1.5),
+                      P(tokens: 64, streamingSeconds: 4, sgemmSeconds: 4.1), P(tokens: 128, streamingSeconds: 8, sgemmSeconds: 6),
+                      P(tokens: 256, streamingSeconds: 16, sgemmSeconds: 11)]
+        #expect(MatMul.crossoverTokens(points, margin: 0.05) == 128)
+        #expect(MatMul.crossoverTokens(Array(points.prefix(3)), margin: 0.05) == Int.max)
+    }
+
+    @Test func calibrateMeasuresAndSetsTheCrossover() {
+        let saved = MatMul.crossover
+        defer { MatMul.crossover = saved }
+        let pool = ComputePool(threads: 2, spinMicroseconds: 50)
+        let (crossover, points) = MatMul.calibrate(pool: pool, types: [.bf16], rows: 64, columns: 64,
+                                                   candidates: [4, 16], totalBytes: 1 << 16)
+        #expect(points[.bf16]?.count == 2)
+        #expect(points[.bf16]?.allSatisfy { $0.streamingSeconds > 0 && $0.sgemmSeconds > 0 } == true)
+        #expect(MatMul.crossover == crossover)
+        #expect(crossover.f32 == saved.f32)
     }
 }

@@ -1,0 +1,34 @@
+import Foundation
+import Kernels
+import Testing
+
+/// Not a timing assertion: prints the kernel table when SPECULA_KERNEL_BENCH=1 (run it in release:
+/// `SPECULA_KERNEL_BENCH=1 swift test -c release --filter KernelBenchmarkTests`).
+@Suite struct KernelBenchmarkTests {
+    static let enabled = ProcessInfo.processInfo.environment["SPECULA_KERNEL_BENCH"] == "1"
+
+    @Test(.enabled(if: enabled))
+    func printMatMulTables() {
+        let pool = ComputePool(threads: ProcessInfo.processInfo.activeProcessorCount)
+        let bandwidth = KernelBenchmarks.measureReadBandwidth(pool: pool)
+        let peak = KernelBenchmarks.measurePeakFLOPs(pool: pool)
+        print("isa \(KernelISA.detected), threads \(pool.threadCount), read \(bandwidth / 1e9) GB/s, peak \(peak / 1e9) GFLOP/s")
+        let env = ProcessInfo.processInfo.environment
+        let types = (env["SPECULA_KERNEL_BENCH_TYPES"] ?? "bf16").split(separator: ",").compactMap { name in
+            WeightType.allCases.first { $0.description == name }
+        }
+        let tokens = (env["SPECULA_KERNEL_BENCH_TOKENS"] ?? "1,2,4,8,16,32,64,128,512").split(separator: ",").compactMap { Int($0) }
+        let shapes = (env["SPECULA_KERNEL_BENCH_SHAPES"] ?? "2048x2048,5632x2048").split(separator: ",").compactMap { s -> (Int, Int)? in
+            let p = s.split(separator: "x").compactMap { Int($0) }
+            return p.count == 2 ? (p[0], p[1]) : nil
+        }
+        for type in types {
+            for (rows, columns) in shapes {
+                let results = KernelBenchmarks.measureMatMul(type: type, rows: rows, columns: columns, tokens: tokens,
+                                                             pool: pool, bandwidth: bandwidth, peakFLOPs: peak)
+                print("\n\(type) \(rows)x\(columns)\n" + KernelBenchmarks.table(results))
+                #expect(results.count == tokens.count)
+            }
+        }
+    }
+}
