@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "Transformer", dependencies: ["Kernels", "ModelFormat"], swiftSettings: kernelSettings),
         .target(name: "Engine", dependencies: ["Transformer", "Tokenization"], swiftSettings: strict),
+        .target(name: "Speculation", swiftSettings: kernelSettings),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ModelFormat"], swiftSettings: strict),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFormat", "Tokenization"], swiftSettings: strict),
+        .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels"], swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
