@@ -36,13 +36,13 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Kernels", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "Transformer", dependencies: ["Kernels", "ModelFormat"], swiftSettings: kernelSettings),
-        .target(name: "Engine", dependencies: ["Transformer", "Tokenization"], swiftSettings: strict),
+        .target(name: "Engine", dependencies: ["Transformer", "Tokenization", "Speculation"], swiftSettings: strict),
         .target(name: "Speculation", swiftSettings: kernelSettings),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Engine", "CZstd", "CNGHTTP2", argumentParser],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "CZstd", "CNGHTTP2", argumentParser],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict

@@ -57,7 +57,7 @@ struct Datastore: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: kernels, engine, serve.",
-        subcommands: [BenchEngine.self, Serve.self])
+        subcommands: [BenchKernels.self, BenchEngine.self, Serve.self])
 
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Serving benchmark against a running router.")
