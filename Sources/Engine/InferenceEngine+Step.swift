@@ -1,3 +1,4 @@
+import Speculation
 import Transformer
 
 extension InferenceEngine {
@@ -7,8 +8,9 @@ extension InferenceEngine {
         let started = monotonicSeconds()
         var events: [EngineEvent] = []
         admit(&events)
+        var allowDrafts = true
         while true {
-            buildPlan()
+            buildPlan(allowDrafts: allowDrafts)
             if batch.isEmpty { break }
             switch model.forward(batch, cache: cache) {
             case .ok:
@@ -20,6 +22,11 @@ extension InferenceEngine {
                 statistics.generatedTokens += emitted
                 return events
             case .cacheFull:
+                // Drafts are optional: drop them before taking a running request's cache away.
+                if allowDrafts && !drafts.isEmpty {
+                    allowDrafts = false
+                    continue
+                }
                 guard preemptYoungest(&events) else { return events }
             }
         }
@@ -73,26 +80,57 @@ extension InferenceEngine {
 
     // MARK: - Planning
 
-    /// Decode tokens first (one per decoding request), then prompt chunks within the token budget.
-    func buildPlan() {
+    /// Decode tokens first (one per decoding request, plus its drafts), then prompt chunks within the token budget.
+    func buildPlan(allowDrafts: Bool) {
         batch.removeAll()
         plan.removeAll(keepingCapacity: true)
+        drafts.removeAll(keepingCapacity: true)
         var budget = configuration.maxTokensPerStep
         var logitRows = 0
-        for decodingFirst in [true, false] {
-            for id in running {
-                guard budget > 0, let state = requests[id], let sequence = state.sequence else { continue }
-                let pending = state.pendingInput
-                guard (pending == 1) == decodingFirst else { continue }
-                let count = min(pending, budget)
-                let completes = count == pending
-                let start = batch.count
-                batch.appendChain(state.tokens[state.computed..<(state.computed + count)], sequence: sequence,
-                                  startPosition: state.computed, logits: completes ? .last : .none)
-                plan.append(PlanEntry(request: id, start: start, count: count, logitRow: completes ? logitRows : nil))
-                if completes { logitRows += 1 }
-                budget -= count
+        let decoding = running.filter { requests[$0]?.pendingInput == 1 }
+        let prefillPending = running.reduce(0) { total, id in
+            let pending = requests[id]?.pendingInput ?? 0
+            return total + (pending > 1 ? pending : 0)
+        }
+        let prefillShare = min(prefillPending, max(0, budget - decoding.count))
+        if allowDrafts {
+            planDrafts(decoding, limit: budget - decoding.count - prefillShare, prefillTokens: prefillShare)
+        }
+        var draftIndex: [UInt64: Int] = [:]
+        for (index, draft) in drafts.enumerated() where draft.used > 0 { draftIndex[draft.request] = index }
+
+        for id in decoding {
+            guard budget > 0, let state = requests[id], let sequence = state.sequence else { continue }
+            let root = batch.count
+            batch.appendChain([state.tokens[state.computed]], sequence: sequence, startPosition: state.computed)
+            var entry = PlanEntry(request: id, start: root, count: 1, logitRow: logitRows)
+            logitRows += 1
+            budget -= 1
+            if let index = draftIndex[id] {
+                let draft = drafts[index]
+                for node in 0..<draft.used {
+                    let parent = Int(draft.tree.parents[node])
+                    batch.append(token: Int(draft.tree.tokens[node]),
+                                 position: state.computed + Int(draft.tree.depths[node]), sequence: sequence,
+                                 parent: parent < 0 ? root : root + 1 + parent,
+                                 cacheSlot: state.computed + 1 + node, wantsLogits: true)
+                }
+                entry.draft = index
+                logitRows += draft.used
+                budget -= draft.used
             }
+            plan.append(entry)
+        }
+        for id in running {
+            guard budget > 0, let state = requests[id], let sequence = state.sequence, state.pendingInput > 1 else { continue }
+            let count = min(state.pendingInput, budget)
+            let completes = count == state.pendingInput
+            let start = batch.count
+            batch.appendChain(state.tokens[state.computed..<(state.computed + count)], sequence: sequence,
+                              startPosition: state.computed, logits: completes ? .last : .none)
+            plan.append(PlanEntry(request: id, start: start, count: count, logitRow: completes ? logitRows : nil))
+            if completes { logitRows += 1 }
+            budget -= count
         }
     }
 
@@ -102,6 +140,10 @@ extension InferenceEngine {
     func processResults(_ events: inout [EngineEvent]) -> Int {
         var emitted = 0
         for entry in plan {
+            if let draft = entry.draft {
+                emitted += verify(entry, draft: drafts[draft], events: &events)
+                continue
+            }
             guard var state = requests[entry.request], let sequence = state.sequence else { continue }
             cache.commit(sequence, count: entry.count)
             state.computed += entry.count
@@ -110,7 +152,7 @@ extension InferenceEngine {
                 continue
             }
             let token = state.sampler.sample(model.logits(row: row), work: work)
-            state.speculation.steps += 1
+            record(&state, tree: DraftTree(), path: [])
             requests[entry.request] = state
             let (count, finished) = emit([token], for: entry.request, events: &events)
             emitted += count
@@ -137,6 +179,7 @@ extension InferenceEngine {
             state.tokens.append(token)
             state.generated += 1
             state.sampler.record(token)
+            state.draftState?.append(Int32(token))
             let output = state.stopMatcher.push(state.detokenizer.push(token))
             text += output.text
             if output.stop != nil {

@@ -1,3 +1,4 @@
+import Speculation
 import Tokenization
 import Transformer
 
@@ -32,6 +33,8 @@ public final class InferenceEngine {
     var admissions = 0
     var batch: Batch
     var plan: [PlanEntry] = []
+    var speculation: SpeculationSetup?
+    var drafts: [StepDraft] = []
     let work: UnsafeMutableBufferPointer<Float>
     public internal(set) var statistics = EngineStatistics()
 
@@ -43,16 +46,20 @@ public final class InferenceEngine {
         let count: Int
         /// Logit row of its last chain token, when it samples this step.
         let logitRow: Int?
+        /// Index into `drafts` when the request verifies draft tokens this step (their logit rows follow `logitRow`).
+        var draft: Int? = nil
     }
 
+    /// - Parameter speculation: drafter and cost model; without it every request decodes plainly.
     public init(model: TransformerModel, tokenizer: Tokenizer, cache: PagedKVCache, eosTokens: Set<Int>,
-                configuration: Configuration = .init()) {
+                configuration: Configuration = .init(), speculation: SpeculationSetup? = nil) {
         precondition(configuration.maxTokensPerStep <= model.maxTokensPerStep)
         self.model = model
         self.tokenizer = tokenizer
         self.cache = cache
         self.eosTokens = eosTokens
         self.configuration = configuration
+        self.speculation = speculation
         batch = Batch(capacity: configuration.maxTokensPerStep)
         work = .allocate(capacity: model.vocabularySize)
     }
@@ -68,6 +75,8 @@ public final class InferenceEngine {
     /// Queues a request. A request that can never run here finishes at once with a message.
     public func submit(_ request: GenerationRequest) -> [EngineEvent] {
         precondition(requests[request.id] == nil, "request ids are unique")
+        var request = request
+        if speculation == nil { request.speculation = .off }
         let state = RequestState(request: request, tokenizer: tokenizer)
         if let problem = rejection(for: request) {
             return [finishedEvent(state, reason: .error, message: problem)]

@@ -1,3 +1,4 @@
+import Speculation
 import Tokenization
 
 /// Everything the engine tracks for one live request.
@@ -25,6 +26,12 @@ struct RequestState {
     var speculation = SpeculationCounts()
     /// Admission order, to pick the youngest running request as the preemption victim.
     var admittedAt = 0
+    /// N-gram statistics of prompt and output, when the request speculates.
+    var draftState: RequestDraftState?
+    /// Recent accepted and predicted draft tokens (decayed sums): their ratio calibrates the drafter's
+    /// path probabilities to how this request actually accepts.
+    var recentAccepted = 0.0
+    var recentPredicted = 0.0
 
     init(request: GenerationRequest, tokenizer: Tokenizer) {
         self.request = request
@@ -35,6 +42,19 @@ struct RequestState {
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true,
                                            priorIDs: request.promptIDs + request.producedIDs)
         stopMatcher = StopMatcher(stops: request.stopStrings)
+        if request.speculation != .off {
+            draftState = RequestDraftState(prompt: tokens.map { Int32($0) })
+        }
+    }
+
+    /// Multiplier from the drafter's estimates to this request's observed acceptance (1 until it has history).
+    var calibration: Double {
+        (recentAccepted + 1) / (recentPredicted + 1)
+    }
+
+    mutating func recordVerification(predicted: Double, accepted: Int) {
+        recentAccepted = 0.8 * recentAccepted + Double(accepted)
+        recentPredicted = 0.8 * recentPredicted + predicted
     }
 
     /// Tokens the next step must feed before the request can sample again.

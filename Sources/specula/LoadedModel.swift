@@ -26,10 +26,15 @@ final class LoadedModel {
     }
 
     /// A continuous-batching engine over this model and cache.
-    func makeEngine(configuration: InferenceEngine.Configuration = .init()) -> InferenceEngine {
+    func makeEngine(configuration: InferenceEngine.Configuration = .init(), speculation: SpeculationSetup? = nil) -> InferenceEngine {
         InferenceEngine(model: model, tokenizer: tokenizer, cache: cache,
                         eosTokens: tokenizer.eosTokenIDs.union(checkpoint.configuration.eosTokenIDs),
-                        configuration: configuration)
+                        configuration: configuration, speculation: speculation)
+    }
+
+    /// The file the tokenizer came from (tokenizer.json of a folder, or the GGUF itself).
+    var tokenizerFilePath: String {
+        checkpoint.format == .gguf ? path : URL(fileURLWithPath: path).appendingPathComponent("tokenizer.json").path
     }
 
     /// The served model's id: the folder's or file's base name without extension (INTERFACES.md).

@@ -13,7 +13,7 @@ struct Specula: AsyncParsableCommand {
         subcommands: [
             Serve.self, Router.self, Worker.self,
             Generate.self, Logits.self, Tokenize.self, Detokenize.self,
-            Datastore.self, Bench.self, Synth.self, Version.self,
+            DatastoreCommand.self, Bench.self, Synth.self, Version.self,
         ]
     )
 

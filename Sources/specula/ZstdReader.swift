@@ -23,35 +23,22 @@ enum ZstdReader {
         var buffer = [UInt8](repeating: 0, count: chunk)
         try input.withUnsafeBytes { source in
             var inBuffer = ZSTD_inBuffer(src: source.baseAddress, size: source.count, pos: 0)
-            var lastResult = 0
-            while inBuffer.pos < inBuffer.size {
-                let produced = try buffer.withUnsafeMutableBytes { target -> Int in
-                    var outBuffer = ZSTD_outBuffer(dst: target.baseAddress, size: target.count, pos: 0)
-                    let result = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
-                    if ZSTD_isError(result) != 0 {
-                        throw CLIError("\(name): corrupt zstd data (\(String(cString: ZSTD_getErrorName(result))))")
-                    }
-                    lastResult = result
-                    return outBuffer.pos
-                }
-                output.append(contentsOf: buffer[0..<produced])
-            }
-            // Flush what the decoder still holds.
             while true {
+                var result = 0
                 let produced = try buffer.withUnsafeMutableBytes { target -> Int in
                     var outBuffer = ZSTD_outBuffer(dst: target.baseAddress, size: target.count, pos: 0)
-                    let result = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
+                    result = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
                     if ZSTD_isError(result) != 0 {
                         throw CLIError("\(name): corrupt zstd data (\(String(cString: ZSTD_getErrorName(result))))")
                     }
-                    lastResult = result
                     return outBuffer.pos
                 }
-                if produced == 0 { break }
                 output.append(contentsOf: buffer[0..<produced])
-            }
-            if lastResult != 0 {
-                throw CLIError("\(name): truncated zstd data (the last frame is incomplete)")
+                // Done when every input byte is used and the decoder holds nothing back (output not full).
+                guard inBuffer.pos == inBuffer.size, produced < chunk else { continue }
+                // 0: the last frame is complete; anything else: the input stopped inside a frame.
+                if result != 0 { throw CLIError("\(name): truncated zstd data (the last frame is incomplete)") }
+                break
             }
         }
         return output

@@ -63,6 +63,9 @@ struct BenchEngine: ParsableCommand {
         let path = try modelOption.resolvedPath()
         let loaded = try LoadedModel(path: path, threads: threads, maxTokensPerStep: maxTokensPerStep, kvCacheMB: kvCacheMb)
         let promptSet = try BenchPrompts.load(prompts, limit: limit, tokenizer: loaded.tokenizer)
+        let setup = modes.allSatisfy({ $0 == .off }) ? nil : try SpeculationAssets.setup(for: loaded, datastore: datastore) {
+            FileHandleOutput.standardError.write($0 + "\n")
+        }
         print("model \(path), \(promptSet.count) prompts from \(prompts), machine: \(MachineDescription.current)")
         print("batch  speculate  tokens  seconds   tok/s  decode tok/s  x off  accepted len  draft ms/step  match off")
         var rows: [Row] = []
@@ -70,7 +73,8 @@ struct BenchEngine: ParsableCommand {
             var offOutputs: [UInt64: [Int]]?
             var offRate: Double?
             for mode in modes {
-                let engine = loaded.makeEngine(configuration: .init(maxTokensPerStep: maxTokensPerStep, maxRunning: batchSize))
+                let engine = loaded.makeEngine(configuration: .init(maxTokensPerStep: maxTokensPerStep, maxRunning: batchSize),
+                                               speculation: mode == .off ? nil : setup)
                 let started = Date()
                 var outputs: [UInt64: [Int]] = [:]
                 var events: [EngineEvent] = []

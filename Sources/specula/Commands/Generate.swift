@@ -24,17 +24,16 @@ struct Generate: ParsableCommand {
     @Option(help: "Frequency penalty.") var frequencyPenalty: Float = 0
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Stop when this string appears (repeatable); it is not printed.") var stop: [String] = []
-    @Option(help: "Speculation: off, auto or a fixed draft count.") var speculate: String = "off"
-    @Option(help: "SSSD datastore file.") var datastore: String?
+    @Option(help: "Speculation: auto (the budget policy chooses), off, or a fixed draft count per step.")
+    var speculate: String = "auto"
+    @Option(help: "SSSD datastore file (default: the bundled corpus's, for models with the bundled tokenizer).")
+    var datastore: String?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "KV cache budget in MB.") var kvCacheMb: Int = 256
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false
 
     func run() throws {
-        guard speculate == "off" else {
-            throw CLIError("--speculate \(speculate) is not available yet in this build (only 'off')")
-        }
-        guard datastore == nil else { throw CLIError("--datastore is not available yet in this build") }
+        let mode = try SpeculationMode(parsing: speculate)
         guard maxTokens >= 0 else { throw CLIError("--max-tokens \(maxTokens) must be >= 0") }
         let loaded = try LoadedModel(path: try modelOption.resolvedPath(), threads: threads, kvCacheMB: kvCacheMb)
         let promptIDs = try promptTokenIDs(loaded.tokenizer)
@@ -43,10 +42,13 @@ struct Generate: ParsableCommand {
             presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty, seed: seed)
         try parameters.validate(vocabularySize: loaded.model.vocabularySize)
 
-        let engine = loaded.makeEngine()
+        let setup = mode == .off ? nil : try SpeculationAssets.setup(for: loaded, datastore: datastore) {
+            FileHandleOutput.standardError.write($0 + "\n")
+        }
+        let engine = loaded.makeEngine(speculation: setup)
         let request = GenerationRequest(
             id: 1, promptIDs: promptIDs, parameters: parameters, maxTokens: maxTokens, stopStrings: stop,
-            stopAtEOS: !ignoreEos, speculation: try SpeculationMode(parsing: speculate))
+            stopAtEOS: !ignoreEos, speculation: mode)
         let stream = json ? nil : FileHandleOutput.standardOutput
         let result = try GenerationResult.run(request, on: engine) { stream?.write($0) }
         if json {

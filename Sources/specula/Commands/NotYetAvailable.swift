@@ -40,20 +40,6 @@ struct Worker: ParsableCommand {
     func run() throws { throw CLIError.notAvailableYet("worker") }
 }
 
-struct Datastore: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Build the SSSD datastore (tokenized corpus + suffix array).",
-        subcommands: [Build.self])
-
-    struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Tokenize a corpus and index it.")
-        @Option(help: "Model whose tokenizer to use.") var model: String?
-        @Option(help: "Corpus text file (.zst accepted).") var corpus: String
-        @Option(help: "Output datastore file.") var out: String
-        func run() throws { throw CLIError.notAvailableYet("datastore build") }
-    }
-}
-
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: kernels, engine, serve.",

@@ -1,0 +1,138 @@
+import Speculation
+import Transformer
+
+// Speculative steps: draft trees for decoding requests, the budget policy, and verification.
+
+extension InferenceEngine {
+    /// Drafts for the decoding requests that speculate, and how many nodes of each the step verifies.
+    /// - Parameters:
+    ///   - limit: draft tokens the step may add in total.
+    ///   - prefillTokens: prompt tokens the step carries anyway (they are part of its cost).
+    func planDrafts(_ decoding: [UInt64], limit: Int, prefillTokens: Int) {
+        guard var setup = speculation, limit > 0 else { return }
+        let started = monotonicSeconds()
+        let affordable = affordableDrafts(decodingCount: decoding.count, costModel: setup.costModel,
+                                          cap: setup.maxDraftsPerRequest)
+        for id in decoding {
+            guard let state = requests[id], let draftState = state.draftState else { continue }
+            let room = model.maxContext - state.computed - 2
+            let budget: Int
+            switch state.request.speculation {
+            case .off: continue
+            case .fixed(let count): budget = min(count, room)
+            case .auto(let cap): budget = min(cap ?? affordable, affordable, room)
+            }
+            guard budget > 0 else { continue }
+            var tree = DraftTree()
+            setup.drafter.draft(state: draftState, budget: budget, into: &tree)
+            guard !tree.isEmpty else { continue }
+            let calibration = state.calibration
+            drafts.append(StepDraft(request: id, tree: tree, used: 0,
+                                    gains: tree.probabilities.map { Double($0) * calibration }, context: state.computed))
+        }
+        speculation = setup
+        statistics.draftSeconds += monotonicSeconds() - started
+        allocate(limit: limit, baseTokens: decoding.count + prefillTokens,
+                 baseContext: decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }, costModel: setup.costModel)
+    }
+
+    /// Fixed budgets take their drafts as drafted; `auto` ones share what the policy finds worth its cost.
+    private func allocate(limit: Int, baseTokens: Int, baseContext: Int, costModel: StepCostModel) {
+        var remaining = limit
+        var automatic: [Int] = []
+        for index in drafts.indices {
+            guard let state = requests[drafts[index].request] else { continue }
+            if case .fixed = state.request.speculation {
+                drafts[index].used = min(drafts[index].tree.count, remaining)
+                remaining -= drafts[index].used
+            } else {
+                automatic.append(index)
+            }
+        }
+        guard !automatic.isEmpty, remaining > 0 else { return }
+        let counts = BudgetPolicy(costModel: costModel).allocate(
+            gains: automatic.map { drafts[$0].gains }, contexts: automatic.map { drafts[$0].context },
+            baseTokens: baseTokens + (limit - remaining), baseContext: baseContext, limit: remaining)
+        for (slot, index) in automatic.enumerated() { drafts[index].used = counts[slot] }
+    }
+
+    /// Drafts per request worth building at this batch size: the largest s for which a step of
+    /// d·(1 + s) tokens costs no more than d·(1 + 0.9·s) tokens' worth of single steps would, i.e. even
+    /// near-certain drafts could still pay. Past it drafting is wasted work.
+    func affordableDrafts(decodingCount d: Int, costModel: StepCostModel, cap: Int) -> Int {
+        let base = costModel.cost(tokens: max(d, 1))
+        var best = 0
+        for s in 1...max(cap, 1) where costModel.cost(tokens: max(d, 1) * (1 + s)) <= base * (1 + 0.9 * Double(s)) {
+            best = s
+        }
+        return min(best, cap)
+    }
+
+    /// Accepts the longest draft path the model agrees with (greedy) or exact rejection sampling, keeps
+    /// its cache entries, and emits accepted drafts plus the bonus token. Returns tokens emitted.
+    func verify(_ entry: PlanEntry, draft: StepDraft, events: inout [EngineEvent]) -> Int {
+        guard var state = requests[entry.request], let sequence = state.sequence, let rootRow = entry.logitRow else { return 0 }
+        let tree = draft.used == draft.tree.count ? draft.tree
+            : DraftTree(tokens: Array(draft.tree.tokens.prefix(draft.used)), parents: Array(draft.tree.parents.prefix(draft.used)),
+                        probabilities: Array(draft.tree.probabilities.prefix(draft.used)))
+        func row(_ node: Int) -> UnsafeBufferPointer<Float> { model.logits(row: rootRow + 1 + node) }
+        let rootLogits = model.logits(row: rootRow)
+        let base = state.sampler
+        /// The sampler as plain decoding would hold it after emitting the path to `node`.
+        func sampler(at node: Int) -> Sampler {
+            var copy = base
+            var path: [Int] = []
+            var current = node
+            while current >= 0 {
+                path.append(Int(tree.tokens[current]))
+                current = Int(tree.parents[current])
+            }
+            for token in path.reversed() { copy.record(token) }
+            return copy
+        }
+        let outcome: (path: [Int], bonus: Int32)
+        if state.request.parameters.isGreedy {
+            outcome = Acceptance.greedy(
+                tree: tree, argmaxAtRoot: Int32(greedyToken(base, rootLogits)),
+                argmaxAtNode: { node in Int32(self.greedyToken(sampler(at: node), row(node))) })
+        } else {
+            var random = state.sampler
+            outcome = random.withRandom { stream in
+                Acceptance.sample(tree: tree, distribution: { node in
+                    var at = node < 0 ? base : sampler(at: node)
+                    return at.weights(node < 0 ? rootLogits : row(node), work: self.work)
+                }, using: &stream)
+            }
+            state.sampler = random
+        }
+        let slots = [state.computed] + outcome.path.map { state.computed + 1 + $0 }
+        cache.acceptPath(sequence, slots: slots)
+        state.computed += slots.count
+        record(&state, tree: tree, path: outcome.path)
+        requests[entry.request] = state
+        let (count, _) = emit(outcome.path.map { Int(tree.tokens[$0]) } + [Int(outcome.bonus)], for: entry.request, events: &events)
+        return count
+    }
+
+    private func greedyToken(_ sampler: Sampler, _ logits: UnsafeBufferPointer<Float>) -> Int {
+        var copy = sampler
+        return copy.sample(logits, work: work)
+    }
+
+    /// Speculation counters and the request's calibration.
+    func record(_ state: inout RequestState, tree: DraftTree, path: [Int]) {
+        var counts = SpeculationCounts()
+        counts.steps = 1
+        if !tree.isEmpty {
+            counts.drafts = 1
+            counts.draftTokens = tree.count
+            counts.acceptedTokens = path.count
+            counts.acceptedPerPosition = Array(repeating: 1, count: path.count)
+        }
+        state.speculation.add(counts)
+        statistics.speculation.add(counts)
+        if !tree.isEmpty {
+            state.recordVerification(predicted: tree.probabilities.reduce(0) { $0 + Double($1) }, accepted: path.count)
+        }
+    }
+}

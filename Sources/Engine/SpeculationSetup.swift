@@ -1,0 +1,29 @@
+import Speculation
+
+/// What the engine needs to speculate: a drafter (request statistics, optionally the corpus datastore)
+/// and the machine's step-cost curve for the budget policy.
+public struct SpeculationSetup {
+    public var drafter: Drafter
+    public var costModel: StepCostModel
+    /// Most draft tokens a request verifies per step under `auto`.
+    public var maxDraftsPerRequest: Int
+
+    public init(drafter: Drafter, costModel: StepCostModel, maxDraftsPerRequest: Int = 24) {
+        self.drafter = drafter
+        self.costModel = costModel
+        self.maxDraftsPerRequest = maxDraftsPerRequest
+    }
+}
+
+/// One decoding request's drafts for this step.
+struct StepDraft {
+    let request: UInt64
+    /// The drafter's tree (best-first order: every prefix is a tree).
+    var tree: DraftTree
+    /// Nodes of `tree` verified this step (a prefix).
+    var used: Int
+    /// Calibrated expected acceptance of each node (path probability x the request's calibration).
+    var gains: [Double]
+    /// Tokens the request's context holds (for the attention term of the cost).
+    let context: Int
+}
