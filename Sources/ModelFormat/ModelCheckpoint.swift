@@ -23,9 +23,11 @@ public final class ModelCheckpoint: @unchecked Sendable {
     /// `__metadata__` of the safetensors file(s); empty for GGUF.
     public let safetensorsMetadata: [String: String]
     private let tensors: [String: Tensor]
+    private let sortedNames: [String]
 
-    /// Every tensor's canonical name, sorted. GGUF tensors without an HF name keep their llama.cpp name.
-    public var tensorNames: [String] { tensors.keys.sorted() }
+    /// Every tensor's canonical name, sorted. GGUF tensors without an HF name keep their llama.cpp name
+    /// (e.g. `rope_freqs.weight`).
+    public var tensorNames: [String] { sortedNames }
 
     init(path: String, format: Format, configuration: ModelConfiguration, ggufMetadata: [String: GGUFValue],
          safetensorsMetadata: [String: String], tensors: [String: Tensor]) {
@@ -35,6 +37,7 @@ public final class ModelCheckpoint: @unchecked Sendable {
         self.ggufMetadata = ggufMetadata
         self.safetensorsMetadata = safetensorsMetadata
         self.tensors = tensors
+        self.sortedNames = tensors.keys.sorted()
     }
 
     /// Loads and validates a checkpoint.
