@@ -99,6 +99,9 @@ struct GGUFReaderTests {
         #expect(key?.message.contains("'llama.embedding_length'") == true)
         let noEmbedding = try write(try TinyGGUF.bytes(dropping: "token_embd.weight"), temp, "d.gguf")
         expectError(.missingTensor) { _ = try ModelCheckpoint.load(path: noEmbedding) }
+        let metadataOnly = try write(try GGUFWriter.encode(metadata: TinyGGUF.metadata(), tensors: []), temp, "f.gguf")
+        let noTensors = expectError(.missingTensor) { _ = try ModelCheckpoint.load(path: metadataOnly) }
+        #expect(noTensors?.message.contains("'token_embd.weight'") == true)
         let noArch = try write(try TinyGGUF.bytes(dropping: "general.architecture"), temp, "e.gguf")
         expectError(.unknownArchitecture) { _ = try ModelCheckpoint.load(path: noArch) }
     }
