@@ -180,6 +180,34 @@ struct GGUFReaderTests {
         #expect(codes["truncated", default: 0] > offsets.count - 10)
     }
 
+    @Test("random byte flips in GGUF and safetensors headers either load or throw ModelFormatError", arguments: [
+        (Fixtures.m1Q8, "m.gguf", 28611), (Fixtures.m2 + "/model.safetensors", "model.safetensors", 4000),
+    ])
+    func byteFlips(source: String, name: String, headerBytes: Int) throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        try FileManager.default.copyItem(atPath: Fixtures.m2 + "/config.json", toPath: temp.file("config.json"))
+        let original = try Data(contentsOf: URL(fileURLWithPath: source))
+        let path = temp.file(name)
+        var generator = SplitMix64(seed: UInt64(headerBytes))
+        var outcomes = (loaded: 0, failed: 0)
+        for _ in 0..<400 {
+            var bytes = original
+            for _ in 0..<(1 + Int(generator.next() % 4)) {
+                bytes[Int(generator.next() % UInt64(headerBytes))] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            try bytes.write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try ModelCheckpoint.load(path: name.hasSuffix(".gguf") ? path : temp.path)
+                outcomes.loaded += 1
+            } catch let error as ModelFormatError {
+                outcomes.failed += 1
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        #expect(outcomes.failed > 0)
+    }
+
     @Test("random garbage, with or without a GGUF or safetensors-like prefix, throws a ModelFormatError")
     func randomGarbage() throws {
         let temp = try TemporaryDirectory()
