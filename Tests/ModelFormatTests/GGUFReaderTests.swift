@@ -85,6 +85,20 @@ struct GGUFReaderTests {
         expectError(.wrongShape) { _ = try ModelCheckpoint.load(path: wrongPath) }
     }
 
+    @Test("Llama 3.1 / 3.2 rope_freqs (head_dim 128, theta 500000) map back to their exact config values")
+    func realLlama3() throws {
+        for factor: Float in [8, 32] {
+            let real = RopeScaling(type: "llama3", factor: factor, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192)
+            let divisors = GGUFRopeFrequencies.llama3Divisors(real, theta: 500_000, headDim: 128)
+            let recovered = try GGUFRopeFrequencies.scaling(divisors: divisors, theta: 500_000, headDim: 128, originalContext: nil, file: "x.gguf")
+            #expect(recovered == real)
+        }
+        #expect(try GGUFRopeFrequencies.scaling(divisors: [Float](repeating: 1, count: 64), theta: 500_000, headDim: 128, originalContext: nil, file: "x") == nil)
+        expectError(.unsupportedFeature) {
+            _ = try GGUFRopeFrequencies.scaling(divisors: (0..<64).map { Float(64 - $0) }, theta: 500_000, headDim: 128, originalContext: nil, file: "x")
+        }
+    }
+
     @Test("missing tensors and metadata keys are named in llama.cpp and HF terms")
     func missingPieces() throws {
         let temp = try TemporaryDirectory()
