@@ -53,7 +53,8 @@ public final class ModelCheckpoint: @unchecked Sendable {
         if try startsWithGGUFMagic(path) || path.hasSuffix(".gguf") { return try loadGGUF(path) }
         if path.hasSuffix(".safetensors") || path.hasSuffix(".json") {
             // A file inside a Hugging Face folder: load the folder.
-            return try loadFolder((path as NSString).deletingLastPathComponent)
+            let folder = (path as NSString).deletingLastPathComponent
+            return try loadFolder(folder.isEmpty ? "." : folder)
         }
         throw ModelFormatError(.badMagic, file: path, "is neither a GGUF file nor a Hugging Face model folder")
     }
