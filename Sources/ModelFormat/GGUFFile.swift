@@ -133,7 +133,8 @@ struct GGUFFile {
         let alignment = try Self.alignment(metadata, file: file)
         reader.align(to: alignment)
         let dataStart = reader.offset
-        guard dataStart <= mapping.bytes.count else {
+        // A file without tensors may end right after its metadata, before the alignment padding.
+        guard infos.isEmpty || dataStart <= mapping.bytes.count else {
             throw ModelFormatError(.truncated, file: file, "data section starts at byte \(dataStart) but the file has \(mapping.bytes.count) bytes")
         }
         return try infos.map { try tensor($0, dataStart: dataStart, alignment: alignment, mapping: mapping) }

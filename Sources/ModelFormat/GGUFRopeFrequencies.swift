@@ -22,8 +22,11 @@ enum GGUFRopeFrequencies {
     /// Tries Llama 3.1's constants (low 1, high 4) first, then fits low/high from the smoothed frequencies.
     /// - Throws: `unsupportedFeature` when no llama3 scaling matches the tensor.
     static func scaling(divisors: [Float], theta: Float, headDim: Int, originalContext: Int?, file: String) throws -> RopeScaling? {
-        guard divisors.count == headDim / 2, let factor = divisors.max() else {
+        guard headDim > 0, divisors.count == headDim / 2, let factor = divisors.max() else {
             throw ModelFormatError(.wrongShape, file: file, "tensor 'rope_freqs.weight' has \(divisors.count) values; expected \(headDim / 2) (head_dim / 2)")
+        }
+        guard divisors.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw ModelFormatError(.inconsistentConfig, file: file, "tensor 'rope_freqs.weight' holds a value that is not a positive number; expected RoPE divisors >= 1")
         }
         if divisors.allSatisfy({ abs($0 - 1) < 1e-6 }) { return nil }
         let original = originalContext ?? 8192
@@ -52,6 +55,7 @@ enum GGUFRopeFrequencies {
         guard points.count >= 2, last.inverseWavelength != first.inverseWavelength else {
             // One smoothed frequency: low 1 / high 4 with the original context that puts it there.
             let original = (3 * first.smooth + 1) / first.inverseWavelength
+            guard original.isFinite, original >= 1, original < 1e12 else { return nil }
             return RopeScaling(type: "llama3", factor: factor, lowFreqFactor: 1, highFreqFactor: 4,
                                originalMaxPositionEmbeddings: Int(original.rounded()))
         }
@@ -60,7 +64,7 @@ enum GGUFRopeFrequencies {
         guard slope > 0 else { return nil }
         let span = Double(original) / slope
         let low = intercept * span
-        guard low > 0 else { return nil }
+        guard low > 0, low.isFinite, span.isFinite else { return nil }
         return RopeScaling(type: "llama3", factor: factor, lowFreqFactor: Float(low), highFreqFactor: Float(low + span),
                            originalMaxPositionEmbeddings: original)
     }
@@ -73,7 +77,7 @@ enum GGUFRopeFrequencies {
         // high wavelength = original / high must exceed `unscaled`; low wavelength = original / low must stay below `scaled`.
         let original = (scaled * 0.999).rounded(.down)
         let high = original / unscaled * 0.999
-        guard high > 1 else { return nil }
+        guard original.isFinite, original >= 1, original < 1e12, high.isFinite, high > 1 else { return nil }
         return RopeScaling(type: "llama3", factor: factor, lowFreqFactor: 1, highFreqFactor: Float(high),
                            originalMaxPositionEmbeddings: Int(original))
     }

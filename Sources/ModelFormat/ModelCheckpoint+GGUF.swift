@@ -19,13 +19,14 @@ extension ModelCheckpoint {
         var configuration = try ModelConfiguration.fromGGUF(
             metadata: gguf.metadata, embeddingShape: embedding.shape, hasOutput: tensors["lm_head.weight"] != nil,
             hasQueryBias: tensors["model.layers.0.self_attn.q_proj.bias"] != nil, file: path)
+        try configuration.validate(file: path)
         if let frequencies = tensors["rope_freqs.weight"], configuration.ropeScaling == nil {
             let arch = configuration.architecture.rawValue
             configuration.ropeScaling = try GGUFRopeFrequencies.scaling(
                 divisors: frequencies.floats(), theta: configuration.ropeTheta, headDim: configuration.headDim,
                 originalContext: gguf.metadata["\(arch).rope.scaling.original_context_length"]?.int, file: path)
+            try configuration.validate(file: path)
         }
-        try configuration.validate(file: path)
         try validateTensors(tensors, configuration: configuration, file: path) { name in
             (ggufNames[name] ?? GGUFNaming.ggufName(name)).map { "'\($0)' (\(name))" } ?? "'\(name)'"
         }

@@ -85,6 +85,20 @@ struct GGUFReaderTests {
         expectError(.wrongShape) { _ = try ModelCheckpoint.load(path: wrongPath) }
     }
 
+    @Test("Llama 3.1 / 3.2 rope_freqs (head_dim 128, theta 500000) map back to their exact config values")
+    func realLlama3() throws {
+        for factor: Float in [8, 32] {
+            let real = RopeScaling(type: "llama3", factor: factor, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192)
+            let divisors = GGUFRopeFrequencies.llama3Divisors(real, theta: 500_000, headDim: 128)
+            let recovered = try GGUFRopeFrequencies.scaling(divisors: divisors, theta: 500_000, headDim: 128, originalContext: nil, file: "x.gguf")
+            #expect(recovered == real)
+        }
+        #expect(try GGUFRopeFrequencies.scaling(divisors: [Float](repeating: 1, count: 64), theta: 500_000, headDim: 128, originalContext: nil, file: "x") == nil)
+        expectError(.unsupportedFeature) {
+            _ = try GGUFRopeFrequencies.scaling(divisors: (0..<64).map { Float(64 - $0) }, theta: 500_000, headDim: 128, originalContext: nil, file: "x")
+        }
+    }
+
     @Test("missing tensors and metadata keys are named in llama.cpp and HF terms")
     func missingPieces() throws {
         let temp = try TemporaryDirectory()
@@ -99,6 +113,9 @@ struct GGUFReaderTests {
         #expect(key?.message.contains("'llama.embedding_length'") == true)
         let noEmbedding = try write(try TinyGGUF.bytes(dropping: "token_embd.weight"), temp, "d.gguf")
         expectError(.missingTensor) { _ = try ModelCheckpoint.load(path: noEmbedding) }
+        let metadataOnly = try write(try GGUFWriter.encode(metadata: TinyGGUF.metadata(), tensors: []), temp, "f.gguf")
+        let noTensors = expectError(.missingTensor) { _ = try ModelCheckpoint.load(path: metadataOnly) }
+        #expect(noTensors?.message.contains("'token_embd.weight'") == true)
         let noArch = try write(try TinyGGUF.bytes(dropping: "general.architecture"), temp, "e.gguf")
         expectError(.unknownArchitecture) { _ = try ModelCheckpoint.load(path: noArch) }
     }
@@ -175,6 +192,34 @@ struct GGUFReaderTests {
             }
         }
         #expect(codes["truncated", default: 0] > offsets.count - 10)
+    }
+
+    @Test("random byte flips in GGUF and safetensors headers either load or throw ModelFormatError", arguments: [
+        (Fixtures.m1Q8, "m.gguf", 28611), (Fixtures.m2 + "/model.safetensors", "model.safetensors", 4000),
+    ])
+    func byteFlips(source: String, name: String, headerBytes: Int) throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        try FileManager.default.copyItem(atPath: Fixtures.m2 + "/config.json", toPath: temp.file("config.json"))
+        let original = try Data(contentsOf: URL(fileURLWithPath: source))
+        let path = temp.file(name)
+        var generator = SplitMix64(seed: UInt64(headerBytes))
+        var outcomes = (loaded: 0, failed: 0)
+        for _ in 0..<400 {
+            var bytes = original
+            for _ in 0..<(1 + Int(generator.next() % 4)) {
+                bytes[Int(generator.next() % UInt64(headerBytes))] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            try bytes.write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try ModelCheckpoint.load(path: name.hasSuffix(".gguf") ? path : temp.path)
+                outcomes.loaded += 1
+            } catch let error as ModelFormatError {
+                outcomes.failed += 1
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        #expect(outcomes.failed > 0)
     }
 
     @Test("random garbage, with or without a GGUF or safetensors-like prefix, throws a ModelFormatError")
