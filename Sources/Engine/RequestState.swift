@@ -2,7 +2,8 @@ import Speculation
 import Tokenization
 
 /// Everything the engine tracks for one live request.
-struct RequestState {
+/// A class: the engine mutates it in place every step (a struct in a dictionary would copy its token array).
+final class RequestState {
     enum Phase: Equatable {
         case waiting
         case running
@@ -52,7 +53,7 @@ struct RequestState {
         (recentAccepted + 1) / (recentPredicted + 1)
     }
 
-    mutating func recordVerification(predicted: Double, accepted: Int) {
+    func recordVerification(predicted: Double, accepted: Int) {
         recentAccepted = 0.8 * recentAccepted + Double(accepted)
         recentPredicted = 0.8 * recentPredicted + predicted
     }

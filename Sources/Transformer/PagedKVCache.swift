@@ -124,8 +124,17 @@ public final class PagedKVCache {
 
     // MARK: - Addressing (hot path)
 
-    /// The block table of a sequence, for the attention loop.
-    func table(_ sequence: Int) -> [Int32] { tables[sequence] }
+    /// Runs `body` with the block table of a sequence (read-only; safe from several threads at once).
+    @inline(__always)
+    func withTable<Result>(_ sequence: Int, _ body: (UnsafePointer<Int32>) -> Result) -> Result {
+        tables[sequence].withUnsafeBufferPointer { body($0.baseAddress ?? UnsafePointer(bitPattern: 8)!) }
+    }
+
+    /// Offset (in floats, from a layer's K or V base) of one head's row for a slot.
+    @inline(__always)
+    func rowOffset(table: UnsafePointer<Int32>, slot: Int, head: Int) -> Int {
+        Int(table[slot / blockSize]) * blockStride + (head * blockSize + slot % blockSize) * headDim
+    }
 
     /// Start of layer `layer`'s K (v = false) or V (v = true) storage.
     @inline(__always)
@@ -136,18 +145,17 @@ public final class PagedKVCache {
     /// Address of one head's row for a slot, given the sequence's block table.
     @inline(__always)
     func row(_ base: UnsafeMutablePointer<Float>, table: UnsafePointer<Int32>, slot: Int, head: Int) -> UnsafeMutablePointer<Float> {
-        let block = Int(table[slot / blockSize])
-        return base + block * blockStride + (head * blockSize + slot % blockSize) * headDim
+        base + rowOffset(table: table, slot: slot, head: head)
     }
 
     private func copySlot(_ sequence: Int, from source: Int, to destination: Int) {
-        tables[sequence].withUnsafeBufferPointer { table in
+        withTable(sequence) { table in
             for layer in 0..<layerCount {
                 for values in [false, true] {
                     let layerBase = base(layer: layer, values: values)
                     for head in 0..<kvHeads {
-                        let from = row(layerBase, table: table.baseAddress!, slot: source, head: head)
-                        let to = row(layerBase, table: table.baseAddress!, slot: destination, head: head)
+                        let from = row(layerBase, table: table, slot: source, head: head)
+                        let to = row(layerBase, table: table, slot: destination, head: head)
                         to.update(from: from, count: headDim)
                     }
                 }

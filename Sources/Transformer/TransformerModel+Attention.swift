@@ -17,11 +17,11 @@ extension TransformerModel {
         let valueBase = cache.base(layer: layer, values: true)
         for i in 0..<batch.count {
             let slot = Int(batch.cacheSlots[i])
-            cache.table(Int(batch.sequences[i])).withUnsafeBufferPointer { table in
+            cache.withTable(Int(batch.sequences[i])) { table in
                 for head in 0..<config.numKeyValueHeads {
-                    cache.row(keyBase, table: table.baseAddress!, slot: slot, head: head)
+                    cache.row(keyBase, table: table, slot: slot, head: head)
                         .update(from: buffers.k + i * kvDim + head * headDim, count: headDim)
-                    cache.row(valueBase, table: table.baseAddress!, slot: slot, head: head)
+                    cache.row(valueBase, table: table, slot: slot, head: head)
                         .update(from: buffers.v + i * kvDim + head * headDim, count: headDim)
                 }
             }
@@ -65,7 +65,6 @@ extension TransformerModel {
         let kvHead = head / (config.numAttentionHeads / config.numKeyValueHeads)
         let sequence = Int(batch.sequences[i])
         let slot = Int(batch.cacheSlots[i])
-        let committed = cache.length(of: sequence)
         let query = buffers.q + (i * config.numAttentionHeads + head) * headDim
         let output = buffers.attention + (i * config.numAttentionHeads + head) * headDim
         let scale = 1 / Float(headDim).squareRoot()
@@ -74,38 +73,39 @@ extension TransformerModel {
         // Mistral's sliding window: a token sees the last `window` positions, itself included.
         let position = Int(batch.positions[i])
         let firstVisible = config.slidingWindow.map { max(0, position - $0 + 1) } ?? 0
+        // Visible: slots [first, contextEnd) of the cache, then (for sparse tree nodes) the ancestors.
+        let dense = buffers.dense[i]
+        let contextEnd = dense ? slot + 1 : cache.length(of: sequence)
+        let first = min(firstVisible, contextEnd)
 
-        cache.table(sequence).withUnsafeBufferPointer { tablePointer in
-            let table = tablePointer.baseAddress!
-            // Visible slots: [first, contextEnd) of the cache, then (for sparse tree nodes) the ancestors.
-            let dense = buffers.dense[i]
-            let contextEnd = dense ? slot + 1 : committed
-            var count = 0
-            for s in min(firstVisible, contextEnd)..<contextEnd {
-                scores[count] = Ops.dot(query, cache.row(keyBase, table: table, slot: s, head: kvHead), count: headDim) * scale
-                count += 1
+        cache.withTable(sequence) { table in
+            /// Calls `body(rowOffset, rows, scoreIndex)` for each run of visible rows inside one block.
+            func forEachRun(_ body: (_ offset: Int, _ rows: Int, _ scoreIndex: Int) -> Void) -> Int {
+                var count = 0
+                var s = first
+                while s < contextEnd {
+                    let run = min(cache.blockSize - s % cache.blockSize, contextEnd - s)
+                    body(cache.rowOffset(table: table, slot: s, head: kvHead), run, count)
+                    count += run
+                    s += run
+                }
+                var ancestor = dense ? -1 : i
+                while ancestor >= 0 {
+                    body(cache.rowOffset(table: table, slot: Int(batch.cacheSlots[ancestor]), head: kvHead), 1, count)
+                    count += 1
+                    ancestor = Int(batch.parents[ancestor])
+                }
+                return count
             }
-            var ancestor = dense ? -1 : i
-            while ancestor >= 0 {
-                let ancestorSlot = Int(batch.cacheSlots[ancestor])
-                scores[count] = Ops.dot(query, cache.row(keyBase, table: table, slot: ancestorSlot, head: kvHead), count: headDim) * scale
-                count += 1
-                ancestor = Int(batch.parents[ancestor])
+            let count = forEachRun { offset, rows, index in
+                Ops.attentionScores(query, keys: keyBase + offset, count: rows, headDim: headDim, scale: scale,
+                                    into: scores + index)
             }
             Ops.softmax(scores, count: count)
-
             output.update(repeating: 0, count: headDim)
-            count = 0
-            for s in min(firstVisible, contextEnd)..<contextEnd {
-                Ops.axpy(scores[count], cache.row(valueBase, table: table, slot: s, head: kvHead), into: output, count: headDim)
-                count += 1
-            }
-            ancestor = dense ? -1 : i
-            while ancestor >= 0 {
-                let ancestorSlot = Int(batch.cacheSlots[ancestor])
-                Ops.axpy(scores[count], cache.row(valueBase, table: table, slot: ancestorSlot, head: kvHead), into: output, count: headDim)
-                count += 1
-                ancestor = Int(batch.parents[ancestor])
+            _ = forEachRun { offset, rows, index in
+                Ops.attentionAccumulate(scores + index, values: valueBase + offset, count: rows, headDim: headDim,
+                                        into: output)
             }
         }
     }

@@ -50,6 +50,12 @@ void ck_silu_gate(float *gate, const float *up, size_t n);                      
 void ck_softmax(float *x, size_t n);
 size_t ck_argmax(const float *x, size_t n);
 
+// Attention over one head's rows in a cache block (keys/values contiguous, head_dim floats each).
+/// scores[s] = scale * dot(q, keys[s]) for s < count.
+void ck_attention_scores(const float *q, const float *keys, size_t count, size_t head_dim, float scale, float *scores);
+/// out += sum over s < count of p[s] * values[s].
+void ck_attention_accumulate(const float *p, const float *values, size_t count, size_t head_dim, float *out);
+
 // Benchmark helpers: run on one thread each; Swift runs them on every pool thread at once.
 /// Sums `bytes` bytes of `data` with vector loads (reads each cache line once); returns a checksum.
 double ck_read_stream(int isa, const void *data, size_t bytes);
