@@ -43,7 +43,9 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     public static func measure(model: TransformerModel, cache: PagedKVCache, tokenCounts: [Int] = defaultTokenCounts,
                                repetitions: Int = 5, longContext: Int = 512) -> StepCostModel {
         let counts = tokenCounts.filter { $0 <= model.maxTokensPerStep }.sorted()
-        let seconds = counts.map { timeStep(model: model, cache: cache, tokens: $0, context: 0, repetitions: repetitions) }
+        var seconds = counts.map { timeStep(model: model, cache: cache, tokens: $0, context: 0, repetitions: repetitions) }
+        // More tokens never cost less: noise from a shared machine must not make the curve dip.
+        for i in seconds.indices.dropFirst() { seconds[i] = max(seconds[i], seconds[i - 1]) }
         // Attention slope from a step of 16 tokens over a long context.
         let context = min(longContext, model.maxContext - 32, cache.freeTokenCapacity - 64)
         var slope = 0.0

@@ -37,8 +37,9 @@ public final class PagedKVCache {
         let bytesPerBlock = Self.bytesPerToken(layers: layers, kvHeads: kvHeads, headDim: headDim) * blockSize
         self.blockCount = max(1, budgetMB * 1_048_576 / bytesPerBlock)
         let floats = layers * 2 * blockCount * kvHeads * blockSize * headDim
+        // Left uninitialised: a slot is always written before it is read, and untouched pages then
+        // cost nothing (zeroing a large budget up front would fault in all of it at start-up).
         storage = .allocate(capacity: floats)
-        storage.initialize(repeating: 0, count: floats)
         freeList = (0..<Int32(blockCount)).reversed()
     }
 
