@@ -49,6 +49,11 @@ CK_INLINE CK_AVX2 void tile(int wtype, int R, int T, const uint8_t *w, size_t ro
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_ps();
     for (size_t b = 0; b < blocks; b++) {
+        // As in the AVX-512 kernel: fetch the rows two tiles ahead into L2.
+        for (int r = 0; r < R; r++) {
+            const char *next = (const char *)w + (2 * R + r) * row_bytes + b * block_bytes;
+            for (size_t off = 0; off < block_bytes; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
+        }
         for (int s = 0; s < 4; s++) {
             __m256 wv[TILE_ROWS];
             int xoff = 0;

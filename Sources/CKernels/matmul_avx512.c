@@ -116,6 +116,10 @@ void ck_matmul_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t r
     size_t blocks = columns / 32, rem = columns % 32;
     __mmask32 tail_mask = rem ? (__mmask32)((1u << rem) - 1) : 0;
     size_t block_rows = ck_rows_per_block(row_bytes, TILE_ROWS);
+    // The tiles prefetch PREFETCH_TILES ahead; start that pipeline for the first ones here.
+    size_t head_rows = PREFETCH_TILES * TILE_ROWS < row_end - row_begin ? PREFETCH_TILES * TILE_ROWS : row_end - row_begin;
+    for (size_t off = 0; off < head_rows * row_bytes; off += 64)
+        _mm_prefetch((const char *)w + row_begin * row_bytes + off, _MM_HINT_T1);
     for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
         size_t r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;
         size_t groups = (n + TILE_TOKENS - 1) / TILE_TOKENS;

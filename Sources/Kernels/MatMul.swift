@@ -110,21 +110,14 @@ public enum MatMul {
             }
             xp = UnsafePointer(out)
         }
-        let chunks = rowChunks(rows: w.rows, work: w.rows * columns * n, threads: pool.threadCount)
+        let schedule = RowSchedule(rows: w.rows, threads: pool.threadCount,
+                                   minimumRows: max(16, 65536 / max(1, columns * n)))
         let type = w.type.code, data = w.data, rows = w.rows, acc: Int32 = accumulate ? 1 : 0
-        pool.parallelFor(chunks.count) { c in
-            let r0 = c * chunks.size, r1 = min(rows, r0 + chunks.size)
-            ck_matmul_rows(isa.code, type, data, columns, r0, r1, xp, n, y, rows, acc)
+        pool.parallelFor(schedule.count) { c in
+            let range = schedule.bounds(c)
+            if range.isEmpty { return }
+            ck_matmul_rows(isa.code, type, data, columns, range.lowerBound, range.upperBound, xp, n, y, rows, acc)
         }
-    }
-
-    /// Splits `rows` into chunks of a multiple of 16 rows (whole 64-byte lines of `y`), several per
-    /// thread for balance, but none smaller than ~64K multiply-adds, which costs less than waking a thread.
-    static func rowChunks(rows: Int, work: Int, threads: Int) -> (count: Int, size: Int) {
-        let wanted = max(1, min(threads * 4, work / 65536))
-        var size = (rows + wanted - 1) / wanted
-        size = (size + 15) / 16 * 16
-        return ((rows + size - 1) / size, size)
     }
 
     private static func sgemm(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,

@@ -5,6 +5,12 @@ extension MatMul {
         public var tokens: Int
         public var streamingSeconds: Double
         public var sgemmSeconds: Double
+
+        public init(tokens: Int, streamingSeconds: Double, sgemmSeconds: Double) {
+            self.tokens = tokens
+            self.streamingSeconds = streamingSeconds
+            self.sgemmSeconds = sgemmSeconds
+        }
     }
 
     /// Times both paths on `rows x columns` random matrices of each type in `types` (cycling through
@@ -34,7 +40,7 @@ extension MatMul {
     }
 
     /// The first token count from which sgemm beats streaming by `margin` at every larger count.
-    static func crossoverTokens(_ points: [CalibrationPoint], margin: Double) -> Int {
+    public static func crossoverTokens(_ points: [CalibrationPoint], margin: Double) -> Int {
         var answer = Int.max
         for point in points.reversed() {
             guard point.sgemmSeconds * (1 + margin) < point.streamingSeconds else { break }

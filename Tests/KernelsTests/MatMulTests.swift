@@ -1,4 +1,4 @@
-@testable import Kernels
+import Kernels
 import Testing
 
 /// Odd shapes so tails of both the 4-row tiles and the 32-column blocks are exercised.
