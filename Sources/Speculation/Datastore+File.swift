@@ -124,6 +124,7 @@ extension Datastore {
         }
         let store = Datastore(image: image, mapped: true, header: header)
         try store.withView { try $0.validate(vocabularySize: header.vocabularySize, path: path) }
+        store.indexBuckets()
         return store
     }
 }
