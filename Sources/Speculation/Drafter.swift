@@ -39,7 +39,7 @@ public struct Drafter {
         } else {
             lastLookup = DatastoreLookup()
         }
-        seedRoot(state: state, key: key.count)
+        seedRoot(state: state)
         while tree.count < budget, let index = work.pop() {
             let cand = work.candidates[Int(index)]
             if cand.probability < c.minimumPathProbability || cand.probability <= 0 { break }
@@ -61,10 +61,10 @@ public struct Drafter {
     }
 
     /// Puts the root's experts in the pool and its children in the heap: every request-trie match
-    /// (suffix lengths queryLength ... 1) with the prompt weight 0.6 and the datastore with 1.
-    private mutating func seedRoot(state: RequestDraftState, key: Int) {
+    /// (suffix lengths promptQueryLength ... 1) with the prompt weight 0.6 and the datastore with 1.
+    private mutating func seedRoot(state: RequestDraftState) {
         let c = configuration
-        var m = min(key, state.windowLength - 1)
+        var m = min(c.promptQueryLength, state.windowLength - 1)
         while m >= 1 {
             if let node = state.suffixNode(length: m), state.continuationWeight(of: node) > 0 {
                 work.experts.append(Expert(source: Expert.promptSource, node: node, weight: c.promptFirstWeight,

@@ -16,8 +16,10 @@ public enum SourceCombination: Sendable, Equatable {
 /// datastore branch length 8, prompt weight 0.6, discount 0.6 + 0.1·m); deeper trees (16, with
 /// 16-token request windows), an adaptive back-off and noisy-or merging where ours did better.
 public struct DrafterConfiguration: Sendable, Equatable {
-    /// Most context tokens used as a lookup key, for the request trie and the datastore.
+    /// Most context tokens used as the datastore's lookup key.
     public var queryLength = 4
+    /// Longest context suffix matched in the request trie (every shorter one is matched too).
+    public var promptQueryLength = 4
     /// Deepest tree node.
     public var maxDepth = 16
     /// How many tokens of each datastore hit are followed (the reference's branch length, 8).
@@ -49,6 +51,10 @@ public struct DrafterConfiguration: Sendable, Equatable {
         return c
     }
 
-    /// Per-level discount of a request-trie match of length m (the reference's 0.6 + 0.1·m).
-    func promptDiscount(matchLength m: Int) -> Float { min(1, 0.6 + 0.1 * Float(m)) }
+    /// Per-level discount of a request-trie match of length m: base + step·m, at most 1 (the
+    /// reference's 0.6 + 0.1·m).
+    public var promptDiscountBase: Float = 0.6
+    public var promptDiscountStep: Float = 0.1
+
+    func promptDiscount(matchLength m: Int) -> Float { min(1, promptDiscountBase + promptDiscountStep * Float(m)) }
 }
