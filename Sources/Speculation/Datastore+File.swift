@@ -129,6 +129,19 @@ extension Datastore {
     }
 }
 
+extension Datastore {
+    /// Opens the datastore at `path` for a model with `vocabularySize` tokens; a file built with
+    /// another tokenizer's vocabulary is refused.
+    public static func open(path: String, vocabularySize: Int) throws -> Datastore {
+        let store = try open(path: path)
+        guard store.vocabularySize == vocabularySize else {
+            throw DatastoreError("datastore \(path): built for a vocabulary of \(store.vocabularySize) tokens, "
+                + "the model has \(vocabularySize)")
+        }
+        return store
+    }
+}
+
 /// `open(2)` read-only; named apart from `Datastore.open(path:)`.
 private func Glibc_open(_ path: String) -> Int32 {
     #if canImport(Darwin)

@@ -5,7 +5,7 @@
 /// deep where one continuation dominates and wide where the mass is split. Scratch buffers live in
 /// the drafter and are reused, so a draft allocates nothing once they have grown. Not thread-safe:
 /// use one drafter per thread (they can share the datastore).
-public struct Drafter {
+public struct Drafter: Sendable {
     /// The corpus source, or nil for request statistics only.
     public let datastore: Datastore?
     /// Constants and policies.
@@ -98,7 +98,8 @@ public struct Drafter {
             let prompt = expert.source == Expert.promptSource
             let total = prompt ? state.continuationWeight(of: expert.node) : datastoreTrie.weight(expert.node)
             guard total > 0 else { continue }
-            let scale = expert.weight * (atRoot ? 1 : expert.discount) / total
+            let denominator = prompt ? total + configuration.promptPseudoCount : total
+            let scale = expert.weight * (atRoot ? 1 : expert.discount) / denominator
             if prompt {
                 gatherChildren(of: expert.node, in: state.trie, scale: scale, fromPrompt: true, expert: e, count: count)
             } else {

@@ -51,6 +51,10 @@ public struct DrafterConfiguration: Sendable, Equatable {
         return c
     }
 
+    /// Added to a request-trie node's count when estimating its next-token probabilities, so a
+    /// context seen once weighs less than one seen many times with the same continuation.
+    public var promptPseudoCount: Float = 0
+
     /// Per-level discount of a request-trie match of length m: base + step·m, at most 1 (the
     /// reference's 0.6 + 0.1·m).
     public var promptDiscountBase: Float = 0.6

@@ -123,6 +123,8 @@ import Testing
             }
             let key = Array(documents[0].prefix(2))
             #expect(opened.suffixRange(of: key) == built.suffixRange(of: key))
+            #expect(try Datastore.open(path: path, vocabularySize: vocabulary).tokenCount == built.tokenCount)
+            #expect(throws: DatastoreError.self) { try Datastore.open(path: path, vocabularySize: vocabulary + 1) }
         }
     }
 
