@@ -70,6 +70,17 @@ public struct CountTrie: Sendable {
         }
     }
 
+    /// The largest weight among `node`'s children (0 without children).
+    public func largestChildWeight(of node: Int32) -> Float {
+        var best: Float = 0
+        var c = firstChild[Int(node)]
+        while c != Self.none {
+            best = max(best, weights[Int(c)])
+            c = nextSibling[Int(c)]
+        }
+        return best
+    }
+
     /// The node reached from the root by `path`, or nil when the path is not in the trie.
     public func walk(_ path: some Sequence<Int32>) -> Int32? {
         var node = Self.root

@@ -55,6 +55,7 @@ extension Datastore {
         case (_, 4): fill(image, header, tokens, UInt32.self, Int32.self, progress)
         default: fill(image, header, tokens, UInt32.self, Int64.self, progress)
         }
+        store.indexBuckets()
         return store
     }
 

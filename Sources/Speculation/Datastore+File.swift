@@ -124,6 +124,20 @@ extension Datastore {
         }
         let store = Datastore(image: image, mapped: true, header: header)
         try store.withView { try $0.validate(vocabularySize: header.vocabularySize, path: path) }
+        store.indexBuckets()
+        return store
+    }
+}
+
+extension Datastore {
+    /// Opens the datastore at `path` for a model with `vocabularySize` tokens; a file built with
+    /// another tokenizer's vocabulary is refused.
+    public static func open(path: String, vocabularySize: Int) throws -> Datastore {
+        let store = try open(path: path)
+        guard store.vocabularySize == vocabularySize else {
+            throw DatastoreError("datastore \(path): built for a vocabulary of \(store.vocabularySize) tokens, "
+                + "the model has \(vocabularySize)")
+        }
         return store
     }
 }

@@ -46,6 +46,8 @@ public final class Datastore: @unchecked Sendable {
     let image: UnsafeRawBufferPointer
     private let isMapped: Bool
     let suffixArrayOffset: Int
+    /// Suffix-array ranks where each first token's bucket starts (vocabularySize + 1 entries).
+    let buckets: UnsafeMutableBufferPointer<Int>
 
     /// Takes ownership of `image` (allocated, or mapped when `mapped`), whose header is already valid.
     init(image: UnsafeRawBufferPointer, mapped: Bool, header: Header) {
@@ -58,9 +60,17 @@ public final class Datastore: @unchecked Sendable {
         tokenWidth = header.tokenWidth
         positionWidth = header.positionWidth
         suffixArrayOffset = header.suffixArrayOffset
+        buckets = .allocate(capacity: header.vocabularySize + 1)
+        buckets.initialize(repeating: 0)
+    }
+
+    /// Computes the first-token buckets; call once the tokens are in place (and validated).
+    func indexBuckets() {
+        withView { $0.bucketStarts(vocabularySize: vocabularySize, into: buckets) }
     }
 
     deinit {
+        buckets.deallocate()
         if isMapped {
             munmap(UnsafeMutableRawPointer(mutating: image.baseAddress), image.count)
         } else {
@@ -96,7 +106,8 @@ public final class Datastore: @unchecked Sendable {
             start: (base + Self.headerSize).assumingMemoryBound(to: T.self), count: tokenCount)
         let sa = UnsafeBufferPointer(
             start: (base + suffixArrayOffset).assumingMemoryBound(to: P.self), count: tokenCount)
-        return DatastoreView(tokens: tokens, sa: sa, separator: separator ?? -1)
+        return DatastoreView(tokens: tokens, sa: sa, separator: separator ?? -1,
+                             buckets: UnsafeBufferPointer(buckets))
     }
 }
 

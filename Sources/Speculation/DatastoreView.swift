@@ -1,14 +1,14 @@
 /// How the datastore lookup backs off to shorter keys when the full key is rare.
 public enum BackoffPolicy: Sendable, Equatable {
-    /// The reference's rule: add the continuations of ever shorter keys, each sample weighing 1, until
-    /// at least `minimumCount` have been collected (the reference uses 50).
+    /// The reference's rule: add the continuations of ever shorter keys until at least
+    /// `minimumCount` have been collected (the reference uses 50).
     case threshold(minimumCount: Int)
-    /// Witten-Bell interpolation: a key seen `r` times with `d` distinct next tokens keeps the share
-    /// r / (r + d) of the remaining probability mass and passes the rest to the next shorter key;
-    /// shorter keys are searched only while the remaining mass is at least `residual`. A frequent
-    /// key stops the search at once; a rare one still gets a weight that fits its evidence instead of
-    /// being drowned by the shorter key's 100 samples.
-    case interpolated(residual: Float)
+    /// Stop early when the evidence is decisive, search further when it is split: after each key,
+    /// stop if at least `maximumCount` continuations were collected, or at least `minimumCount`
+    /// of which one next token holds `decisiveShare`. A rare key whose hits agree needs no more
+    /// samples (and no more searches); a key whose hits disagree gets the broader statistics of
+    /// shorter keys, which on the bundled model predict its greedy choice better.
+    case adaptive(minimumCount: Int, decisiveShare: Float, maximumCount: Int)
 }
 
 /// What one datastore lookup found.
@@ -25,6 +25,7 @@ public struct DatastoreLookup: Sendable, Equatable {
 
 /// The operations on a datastore that depend on its token and position widths.
 protocol DatastoreViewProtocol {
+    func bucketStarts(vocabularySize: Int, into starts: UnsafeMutableBufferPointer<Int>)
     func token(at position: Int) -> Int32
     func position(at rank: Int) -> Int
     func validate(vocabularySize: Int, path: String) throws
@@ -38,6 +39,14 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
     let tokens: UnsafeBufferPointer<T>
     let sa: UnsafeBufferPointer<P>
     let separator: Int32
+    /// buckets[t] ..< buckets[t + 1] are the ranks of the suffixes starting with token t.
+    let buckets: UnsafeBufferPointer<Int>
+
+    func bucketStarts(vocabularySize: Int, into starts: UnsafeMutableBufferPointer<Int>) {
+        for t in 0...vocabularySize { starts[t] = 0 }
+        for t in tokens { starts[Int(t) + 1] += 1 }
+        for t in 0..<vocabularySize { starts[t + 1] += starts[t] }
+    }
 
     func token(at position: Int) -> Int32 { Int32(tokens[position]) }
     func position(at rank: Int) -> Int { Int(sa[rank]) }
@@ -53,11 +62,12 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
         if bad { throw DatastoreError("datastore \(path): suffix array entry outside 0..<\(tokens.count)") }
     }
 
-    /// -1, 0 or 1 as the suffix at `position`, cut to the key's length, sorts before, equal to or after `key`.
+    /// -1, 0 or 1 as the suffix at `position`, cut to the key's length, sorts before, equal to or
+    /// after `key`; the first `skip` tokens are known to be equal.
     @inline(__always)
-    private func compare(suffixAt position: Int, with key: UnsafeBufferPointer<Int32>) -> Int {
+    private func compare(suffixAt position: Int, with key: UnsafeBufferPointer<Int32>, skip: Int) -> Int {
         let n = tokens.count
-        for i in 0..<key.count {
+        for i in skip..<key.count {
             if position + i >= n { return -1 }  // the suffix is a proper prefix of the key
             let a = Int64(tokens[position + i]), b = Int64(key[i])
             if a != b { return a < b ? -1 : 1 }
@@ -65,18 +75,23 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
         return 0
     }
 
-    /// The ranks of the suffixes that start with `key`: two binary searches.
+    /// The ranks of the suffixes that start with `key`: the first token's bucket, then two binary
+    /// searches inside it on the rest of the key.
     func range(of key: UnsafeBufferPointer<Int32>) -> Range<Int> {
-        var lo = 0, hi = sa.count
+        guard let first = key.first else { return 0..<sa.count }
+        guard first >= 0, Int(first) < buckets.count - 1 else { return 0..<0 }
+        var lo = buckets[Int(first)], hi = buckets[Int(first) + 1]
+        let end = hi
+        if key.count == 1 || lo == hi { return lo..<hi }
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if compare(suffixAt: Int(sa[mid]), with: key) < 0 { lo = mid + 1 } else { hi = mid }
+            if compare(suffixAt: Int(sa[mid]), with: key, skip: 1) < 0 { lo = mid + 1 } else { hi = mid }
         }
         let start = lo
-        hi = sa.count
+        hi = end
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if compare(suffixAt: Int(sa[mid]), with: key) <= 0 { lo = mid + 1 } else { hi = mid }
+            if compare(suffixAt: Int(sa[mid]), with: key, skip: 1) <= 0 { lo = mid + 1 } else { hi = mid }
         }
         return start..<lo
     }
@@ -87,7 +102,6 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
     func collect(key: UnsafeBufferPointer<Int32>, depth: Int, maxSamples: Int, backoff: BackoffPolicy,
                  into trie: inout CountTrie) -> DatastoreLookup {
         var result = DatastoreLookup()
-        var mass: Float = 1
         var length = key.count
         while length >= 1 {
             let k = UnsafeBufferPointer(rebasing: key[(key.count - length)...])
@@ -96,24 +110,15 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
             if !r.isEmpty {
                 if result.longestMatch == 0 { result.longestMatch = length; result.longestMatchCount = r.count }
                 let samples = min(r.count, max(1, maxSamples))
-                let weight: Float
-                switch backoff {
-                case .threshold:
-                    weight = 1
-                case .interpolated:
-                    let distinct = distinctNextTokens(range: r, samples: samples, offset: length)
-                    let lambda = Float(r.count) / Float(r.count + distinct)
-                    weight = mass * lambda / Float(samples)
-                    mass *= 1 - lambda
-                }
-                for j in 0..<samples {
-                    let position = Int(sa[r.lowerBound + j * r.count / samples])
-                    harvest(from: position + length, depth: depth, weight: weight, into: &trie)
-                }
+                sample(range: r, count: samples, offset: length, depth: depth, into: &trie)
                 result.samples += samples
                 switch backoff {
-                case .threshold(let minimumCount): if result.samples >= minimumCount { return result }
-                case .interpolated(let residual): if mass < residual { return result }
+                case .threshold(let minimumCount):
+                    if result.samples >= minimumCount { return result }
+                case .adaptive(let minimumCount, let decisiveShare, let maximumCount):
+                    if result.samples >= maximumCount { return result }
+                    if result.samples >= minimumCount, trie.largestChildWeight(of: CountTrie.root)
+                        >= decisiveShare * Float(result.samples) { return result }
                 }
             }
             length -= 1
@@ -121,28 +126,29 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
         return result
     }
 
-    /// Distinct next tokens among the sampled hits; they come sorted, as the suffixes do.
-    private func distinctNextTokens(range r: Range<Int>, samples: Int, offset: Int) -> Int {
-        var distinct = 0
-        var previous: Int64 = -2
-        for j in 0..<samples {
-            let p = Int(sa[r.lowerBound + j * r.count / samples]) + offset
-            let next: Int64 = p < tokens.count && Int32(tokens[p]) != separator ? Int64(tokens[p]) : -1
-            if next != previous { distinct += 1; previous = next }
+    /// Harvests `count` hits spread evenly over `r`. The suffix-array entries and the first token of
+    /// each hit are read in tight loops first, so their cache misses overlap instead of queueing
+    /// behind the trie updates.
+    private func sample(range r: Range<Int>, count: Int, offset: Int, depth: Int, into trie: inout CountTrie) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { positions in
+            for j in 0..<count { positions[j] = Int(sa[r.lowerBound + j * r.count / count]) + offset }
+            var touch: T = 0
+            for j in 0..<count where positions[j] < tokens.count { touch ^= tokens[positions[j]] }
+            if touch == T.max, count < 0 { return }  // keeps the touching loop from being optimised away
+            for j in 0..<count { harvest(from: positions[j], depth: depth, into: &trie) }
         }
-        return distinct
     }
 
     @inline(__always)
-    private func harvest(from start: Int, depth: Int, weight: Float, into trie: inout CountTrie) {
-        trie.addWeight(weight, to: CountTrie.root)
+    private func harvest(from start: Int, depth: Int, into trie: inout CountTrie) {
+        trie.addWeight(1, to: CountTrie.root)
         var node = CountTrie.root
         let end = min(start + depth, tokens.count)
         var i = start
         while i < end {
             let t = Int32(tokens[i])
             if t == separator { break }
-            node = trie.descend(from: node, token: t, adding: weight)
+            node = trie.descend(from: node, token: t, adding: 1)
             i += 1
         }
     }
@@ -160,7 +166,7 @@ extension Datastore {
     /// `backoff` says. Afterwards `weight(child) / weight(root)` is P(next token | key).
     @discardableResult
     public func continuations(of key: some Collection<Int32>, depth: Int = 8, maxSamples: Int = 100,
-                              backoff: BackoffPolicy = .interpolated(residual: 0.05),
+                              backoff: BackoffPolicy = DrafterConfiguration().backoff,
                               into trie: inout CountTrie) -> DatastoreLookup {
         trie.reset()
         return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(key.count, 1)) { buf in

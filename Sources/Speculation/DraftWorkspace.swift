@@ -29,6 +29,9 @@ struct DraftWorkspace {
     /// and, per parent expert e, the trie child and its contribution at g * expertCount + e.
     var gatherToken: [Int32] = []
     var gatherTotal: [Float] = []
+    /// Best path probability of the child from the request trie / from the datastore.
+    var gatherPrompt: [Float] = []
+    var gatherData: [Float] = []
     var gatherChild: [Int32] = []
     var gatherPart: [Float] = []
     var chosen: [Int32] = []
@@ -57,6 +60,8 @@ struct DraftWorkspace {
     mutating func beginGather() {
         gatherToken.removeAll(keepingCapacity: true)
         gatherTotal.removeAll(keepingCapacity: true)
+        gatherPrompt.removeAll(keepingCapacity: true)
+        gatherData.removeAll(keepingCapacity: true)
         gatherChild.removeAll(keepingCapacity: true)
         gatherPart.removeAll(keepingCapacity: true)
         stamp &+= 1
@@ -67,7 +72,7 @@ struct DraftWorkspace {
     }
 
     /// Adds expert `e`'s (of `expertCount`) child `node` with token `token` and contribution `part`.
-    mutating func gather(token: Int32, node: Int32, part: Float, expert e: Int, of expertCount: Int) {
+    mutating func gather(token: Int32, node: Int32, part: Float, fromPrompt: Bool, expert e: Int, of expertCount: Int) {
         var h = Int((UInt32(bitPattern: token) &* 2_654_435_761) >> 22) & (Self.tableSize - 1)
         while slotStamp[h] == stamp, slotToken[h] != token { h = (h + 1) & (Self.tableSize - 1) }
         let g: Int
@@ -81,14 +86,30 @@ struct DraftWorkspace {
             slotIndex[h] = Int32(g)
             gatherToken.append(token)
             gatherTotal.append(0)
+            gatherPrompt.append(0)
+            gatherData.append(0)
             for _ in 0..<expertCount {
                 gatherChild.append(CountTrie.none)
                 gatherPart.append(0)
             }
         }
         gatherTotal[g] += part
+        if fromPrompt { gatherPrompt[g] = max(gatherPrompt[g], part) } else { gatherData[g] = max(gatherData[g], part) }
         gatherChild[g * expertCount + e] = node
         gatherPart[g * expertCount + e] = part
+    }
+
+    /// Sets each gathered child's total to the two sources' combination: a token both propose
+    /// scores higher than either alone.
+    mutating func combineSources(_ rule: SourceCombination) {
+        for g in gatherTotal.indices {
+            let a = gatherPrompt[g], b = gatherData[g]
+            switch rule {
+            case .noisyOr: gatherTotal[g] = a + b - a * b
+            case .sum: gatherTotal[g] = min(1, a + b)
+            case .reference: break
+            }
+        }
     }
 
     /// Indices of the `k` gathered children with the highest total that is at least `floor`, best first.

@@ -5,7 +5,7 @@
 /// deep where one continuation dominates and wide where the mass is split. Scratch buffers live in
 /// the drafter and are reused, so a draft allocates nothing once they have grown. Not thread-safe:
 /// use one drafter per thread (they can share the datastore).
-public struct Drafter {
+public struct Drafter: Sendable {
     /// The corpus source, or nil for request statistics only.
     public let datastore: Datastore?
     /// Constants and policies.
@@ -35,11 +35,11 @@ public struct Drafter {
         let key = state.lastTokens(c.queryLength)
         if let datastore {
             lastLookup = datastore.continuations(
-                of: key, depth: c.maxDepth, maxSamples: c.maxSamples, backoff: c.backoff, into: &datastoreTrie)
+                of: key, depth: min(c.datastoreDepth, c.maxDepth), maxSamples: c.maxSamples, backoff: c.backoff, into: &datastoreTrie)
         } else {
             lastLookup = DatastoreLookup()
         }
-        seedRoot(state: state, key: key.count)
+        seedRoot(state: state)
         while tree.count < budget, let index = work.pop() {
             let cand = work.candidates[Int(index)]
             if cand.probability < c.minimumPathProbability || cand.probability <= 0 { break }
@@ -60,43 +60,23 @@ public struct Drafter {
         }
     }
 
-    /// Puts the root's experts in the pool and its children in the heap. Request-trie matches of
-    /// every length share the prompt weight (0.6) by Witten-Bell interpolation, longest first: a
-    /// match seen n times with d distinct continuations keeps n / (n + d) of what is left. The
-    /// datastore gets the rest of the mass (all of it when the request has no match).
-    private mutating func seedRoot(state: RequestDraftState, key: Int) {
+    /// Puts the root's experts in the pool and its children in the heap: every request-trie match
+    /// (suffix lengths promptQueryLength ... 1) with the prompt weight 0.6 and the datastore with 1.
+    private mutating func seedRoot(state: RequestDraftState) {
         let c = configuration
-        var mass: Float = 1
-        var promptWeight: Float = 0
-        var m = min(key, state.windowLength - 1)
+        var m = min(c.promptQueryLength, state.windowLength - 1)
         while m >= 1 {
-            if let node = state.suffixNode(length: m) {
-                let seen = state.continuationWeight(of: node)
-                if seen > 0 {
-                    var distinct = 0
-                    state.trie.forEachChild(of: node) { _ in distinct += 1 }
-                    let lambda = c.combination == .reference ? 1 : seen / (seen + Float(distinct))
-                    let w = c.promptFirstWeight * mass * lambda
-                    if c.combination == .mixture { mass *= 1 - lambda }
-                    promptWeight += w
-                    work.experts.append(Expert(source: Expert.promptSource, node: node, weight: w,
-                                               discount: c.promptDiscount(matchLength: m)))
-                }
+            if let node = state.suffixNode(length: m), state.continuationWeight(of: node) > 0 {
+                work.experts.append(Expert(source: Expert.promptSource, node: node, weight: c.promptFirstWeight,
+                                           discount: c.promptDiscount(matchLength: m)))
             }
             m -= 1
         }
-        // The interpolation only splits the prompt's share among match lengths; the share itself
-        // stays the reference's calibrated first-level weight.
-        if c.combination == .mixture, promptWeight > 0 {
-            for e in work.experts.indices { work.experts[e].weight *= c.promptFirstWeight / promptWeight }
-            promptWeight = c.promptFirstWeight
-        }
         if datastoreTrie.weight(CountTrie.root) > 0, lastLookup.samples > 0 {
-            let w = c.combination == .mixture ? 1 - promptWeight : 1
-            work.experts.append(Expert(source: Expert.datastoreSource, node: CountTrie.root, weight: w, discount: 1))
+            work.experts.append(Expert(source: Expert.datastoreSource, node: CountTrie.root, weight: 1, discount: 1))
         }
         switch c.combination {
-        case .mixture:
+        case .noisyOr, .sum:
             expand(state: state, experts: 0, count: work.experts.count, atRoot: true, parent: -1,
                    probability: 1, depth: 1)
         case .reference:
@@ -106,23 +86,29 @@ public struct Drafter {
         }
     }
 
-    /// Pushes the best children of a tree position whose mixture is experts[start ..< start + count].
+    /// Pushes the best children of a tree position whose sources are experts[start ..< start + count].
+    /// With `.noisyOr` / `.sum` an expert's weight is its own path probability; with `.reference`
+    /// it is relative to the position's `probability` (each candidate has one expert).
     private mutating func expand(state: RequestDraftState, experts start: Int, count: Int, atRoot: Bool,
                                  parent: Int32, probability: Float, depth: Int32) {
+        let absolute = configuration.combination != .reference
         work.beginGather()
         for e in 0..<count {
             let expert = work.experts[start + e]
             let prompt = expert.source == Expert.promptSource
             let total = prompt ? state.continuationWeight(of: expert.node) : datastoreTrie.weight(expert.node)
             guard total > 0 else { continue }
-            let scale = expert.weight * (atRoot ? 1 : expert.discount) / total
+            let denominator = prompt ? total + configuration.promptPseudoCount : total
+            let scale = expert.weight * (atRoot ? 1 : expert.discount) / denominator
             if prompt {
-                gatherChildren(of: expert.node, in: state.trie, scale: scale, expert: e, count: count)
+                gatherChildren(of: expert.node, in: state.trie, scale: scale, fromPrompt: true, expert: e, count: count)
             } else {
-                gatherChildren(of: expert.node, in: datastoreTrie, scale: scale, expert: e, count: count)
+                gatherChildren(of: expert.node, in: datastoreTrie, scale: scale, fromPrompt: false, expert: e, count: count)
             }
         }
-        let floor = configuration.minimumPathProbability / max(probability, .leastNormalMagnitude)
+        work.combineSources(configuration.combination)
+        let floor = absolute ? configuration.minimumPathProbability
+            : configuration.minimumPathProbability / max(probability, .leastNormalMagnitude)
         work.chooseBest(configuration.maxFanOut, floor: floor)
         for g in work.chosen {
             let g = Int(g)
@@ -131,20 +117,22 @@ public struct Drafter {
             for e in 0..<count where work.gatherChild[g * count + e] != CountTrie.none {
                 var child = work.experts[start + e]
                 child.node = work.gatherChild[g * count + e]
-                child.weight = work.gatherPart[g * count + e] / total  // posterior share below this node
+                child.weight = absolute ? work.gatherPart[g * count + e] : 1
                 work.experts.append(child)
             }
-            work.push(Candidate(token: work.gatherToken[g], probability: probability * total, parent: parent,
+            work.push(Candidate(token: work.gatherToken[g], probability: absolute ? total : probability * total,
+                                parent: parent,
                                 depth: depth, expertStart: Int32(expertStart),
                                 expertCount: Int32(work.experts.count - expertStart)))
         }
     }
 
-    private mutating func gatherChildren(of node: Int32, in trie: CountTrie, scale: Float, expert: Int, count: Int) {
+    private mutating func gatherChildren(of node: Int32, in trie: CountTrie, scale: Float, fromPrompt: Bool,
+                                         expert: Int, count: Int) {
         var c = trie.firstChild[Int(node)]
         while c != CountTrie.none {
             work.gather(token: trie.tokens[Int(c)], node: c, part: scale * trie.weights[Int(c)],
-                        expert: expert, of: count)
+                        fromPrompt: fromPrompt, expert: expert, of: count)
             c = trie.nextSibling[Int(c)]
         }
     }

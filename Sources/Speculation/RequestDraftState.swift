@@ -20,7 +20,7 @@ public struct RequestDraftState: Sendable {
     public private(set) var tokenCount = 0
 
     /// Counts every window of `prompt`.
-    public init(prompt: some Sequence<Int32>, windowLength: Int = 8) {
+    public init(prompt: some Sequence<Int32>, windowLength: Int = 16) {
         self.windowLength = max(2, windowLength)
         trie = CountTrie(indexed: true, capacity: prompt.underestimatedCount * self.windowLength)
         open.reserveCapacity(self.windowLength)

@@ -74,22 +74,36 @@ import Testing
         #expect(trie.walk([8, 0]) == nil)
     }
 
-    @Test func interpolatedBackoffWeighsKeysByEvidence() throws {
-        let documents: [[Int32]] = Array(repeating: [9, 1, 2, 3, 7], count: 3) + Array(repeating: [1, 2, 3, 8], count: 100)
+    @Test func adaptiveBackoffStopsOnDecisiveEvidenceAndSearchesOnSplitEvidence() throws {
+        // "5 1 2 3" → 7 sixty times (decisive); "6 1 2 3" → 7 or 4, thirty times each (split);
+        // "1 2 3" alone → 8 a hundred times.
+        let documents: [[Int32]] = Array(repeating: [5, 1, 2, 3, 7], count: 60)
+            + Array(repeating: [6, 1, 2, 3, 7], count: 30) + Array(repeating: [6, 1, 2, 3, 4], count: 30)
+            + Array(repeating: [1, 2, 3, 8], count: 100)
         let store = try Datastore.build(documents: documents, vocabularySize: 10, separator: 0)
+        let adaptive = BackoffPolicy.adaptive(minimumCount: 50, decisiveShare: 0.9, maximumCount: 150)
         var trie = CountTrie()
-        let lookup = store.continuations(of: [9, 1, 2, 3], depth: 2, maxSamples: 100,
-                                         backoff: .interpolated(residual: 0.05), into: &trie)
-        // 3 hits, 1 distinct next token: the long key keeps 3/4 of the mass; the rest goes to "1 2 3".
-        #expect(lookup.keysSearched == 2)
-        let p7 = trie.weight(trie.walk([7])!) / trie.weight(CountTrie.root)
-        #expect(p7 > 0.75 && p7 < 0.8)
-        // A frequent key stops the back-off at once.
-        let frequent = store.continuations(of: [1, 2, 3], depth: 2, into: &trie)
-        #expect(frequent.keysSearched == 1)
-        // An unknown key backs off all the way; a missing token finds nothing.
-        #expect(store.continuations(of: [5, 5, 2, 3], into: &trie).longestMatch == 2)
-        #expect(store.continuations(of: [5], into: &trie).samples == 0 && trie.weight(CountTrie.root) == 0)
+        let decisive = store.continuations(of: [5, 1, 2, 3], maxSamples: 100, backoff: adaptive, into: &trie)
+        #expect(decisive.keysSearched == 1 && decisive.samples == 60)
+        let split = store.continuations(of: [6, 1, 2, 3], maxSamples: 100, backoff: adaptive, into: &trie)
+        #expect(split.keysSearched == 2 && split.samples == 160)  // 60 + 100 of "1 2 3"'s 220 hits
+        #expect(split.longestMatch == 4 && split.longestMatchCount == 60)
+        // The fixed threshold stops at the split key.
+        let fixed = store.continuations(of: [6, 1, 2, 3], maxSamples: 100, backoff: .threshold(minimumCount: 50),
+                                        into: &trie)
+        #expect(fixed.keysSearched == 1)
+        // Below the minimum count the search goes on even when decisive.
+        let rare = store.continuations(of: [9, 5, 1, 2], maxSamples: 40, backoff: adaptive, into: &trie)
+        #expect(rare.longestMatch == 3 && rare.keysSearched == 3 && rare.samples == 80)
+        // Split evidence is searched down to one token, unless the maximum count stops it first.
+        let wide = store.continuations(of: [6, 1, 2, 3], maxSamples: 40, backoff: adaptive, into: &trie)
+        #expect(wide.keysSearched == 4 && wide.samples == 160)
+        let capped = store.continuations(
+            of: [6, 1, 2, 3], maxSamples: 40,
+            backoff: .adaptive(minimumCount: 50, decisiveShare: 0.9, maximumCount: 70), into: &trie)
+        #expect(capped.keysSearched == 2 && capped.samples == 80)
+        // A missing token finds nothing.
+        #expect(store.continuations(of: [9], into: &trie).samples == 0 && trie.weight(CountTrie.root) == 0)
     }
 
     @Test func writeOpenRoundTrip() throws {
@@ -109,6 +123,8 @@ import Testing
             }
             let key = Array(documents[0].prefix(2))
             #expect(opened.suffixRange(of: key) == built.suffixRange(of: key))
+            #expect(try Datastore.open(path: path, vocabularySize: vocabulary).tokenCount == built.tokenCount)
+            #expect(throws: DatastoreError.self) { try Datastore.open(path: path, vocabularySize: vocabulary + 1) }
         }
     }
 
