@@ -32,6 +32,36 @@ enum SplitPattern: Sendable, Equatable {
             splitLiteral(needle, bytes, range, dropMatches: dropMatches, body)
             return
         }
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = Self.chunkEnd(bytes, from: start, limit: range.upperBound)
+            splitChunk(bytes, start..<end, dropMatches: dropMatches, body)
+            start = end
+        }
+    }
+
+    /// Long texts are scanned in chunks (so the decoded scalars stay small) cut only where every regex
+    /// splits anyway and looks neither ahead nor back: before an ASCII letter that follows a "\n" that
+    /// follows a non-space ASCII byte ("x\nd"). The "\n" then always ends a match, and a match starts
+    /// at the letter.
+    static let chunkBytes = 1 << 16
+
+    static func chunkEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int) -> Int {
+        guard limit - start > 2 * chunkBytes else { return limit }
+        var p = start + chunkBytes
+        while p < limit - chunkBytes {
+            if bytes[p - 1] == 0x0A, isLetter(bytes[p]), bytes[p - 2] > 0x20, bytes[p - 2] < 0x7F {
+                return p
+            }
+            p += 1
+        }
+        return limit
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+
+    func splitChunk(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, dropMatches: Bool,
+                            _ body: (Range<Int>) -> Void) {
         let text = ScalarText(bytes, range)
         var gapStart = 0
         var i = 0
