@@ -12,6 +12,11 @@ final class BPEModel: Sendable {
     private let byteLevel: Bool
     /// byte-level: byte → id of its alphabet character; otherwise ASCII scalar → id (-1: not in vocab)
     private let smallUnitIDs: [Int32]
+    /// Single-scalar tokens by scalar value. Lookups of input text never go through `String` keys,
+    /// whose equality is canonical equivalence (U+212A KELVIN SIGN would find "K").
+    private let scalarIDs: [UInt32: Int32]
+    /// Whole tokens by exact UTF-8 bytes, for `ignore_merges`.
+    private let wordIDs: [[UInt8]: Int32]
     private let byteFallbackIDs: [Int32]?
     private let unknownID: Int32?
     private let fuseUnknown: Bool
@@ -45,6 +50,14 @@ final class BPEModel: Sendable {
             let scalar = options.byteLevel ? ByteLevelAlphabet.scalarForByte[unit] : Unicode.Scalar(UInt8(unit))
             return vocab[String(scalar)].map { Int32($0) } ?? -1
         }
+        var scalarIDs: [UInt32: Int32] = [:]
+        for (token, id) in vocab {
+            var scalars = token.unicodeScalars.makeIterator()
+            if let first = scalars.next(), scalars.next() == nil { scalarIDs[first.value] = Int32(id) }
+        }
+        self.scalarIDs = scalarIDs
+        wordIDs = options.ignoreMerges ? Dictionary(vocab.map { (Array($0.key.utf8), Int32($0.value)) },
+                                                    uniquingKeysWith: { first, _ in first }) : [:]
         if options.byteFallback {
             byteFallbackIDs = (0..<256).map { byte in
                 vocab[Self.byteFallbackToken(UInt8(byte))].map { Int32($0) } ?? -1
@@ -104,8 +117,8 @@ final class BPEModel: Sendable {
 
     private func encodeUncached(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int]) {
         let units = unitScalars(bytes, range)
-        if ignoreMerges, let id = vocab[String(String.UnicodeScalarView(units))] {
-            out.append(id)
+        if ignoreMerges, let id = wordIDs[Array(String(String.UnicodeScalarView(units)).utf8)] {
+            out.append(Int(id))
             return
         }
         var symbols = initialSymbols(units)
@@ -151,6 +164,6 @@ final class BPEModel: Sendable {
             let id = smallUnitIDs[Int(unit.value)]
             return id >= 0 ? id : nil
         }
-        return vocab[String(unit)].map { Int32($0) }
+        return scalarIDs[unit.value]
     }
 }

@@ -45,7 +45,7 @@ indirect enum Decoder: Sendable {
             for token in tokens { bytes.append(contentsOf: ByteLevelAlphabet.decode(token) ?? Array(token.utf8)) }
             return [String(decoding: bytes, as: UTF8.self)]
         case .replace(let pattern, let content):
-            return tokens.map { $0.replacing(pattern, with: content) }
+            return tokens.map { Self.replace($0, pattern, content) }
         case .byteFallback:
             return Self.byteFallback(tokens)
         case .fuse:
@@ -57,10 +57,31 @@ indirect enum Decoder: Sendable {
         }
     }
 
+    /// Replaces every occurrence of `pattern` byte for byte (not by grapheme: "▁" followed by a combining
+    /// mark is still replaced, as in HF).
+    private static func replace(_ token: String, _ pattern: String, _ content: String) -> String {
+        let bytes = Array(token.utf8), needle = Array(pattern.utf8)
+        guard let first = needle.first, bytes.count >= needle.count else { return token }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == first && i + needle.count <= bytes.count && bytes[i..<i + needle.count].elementsEqual(needle) {
+                out.append(contentsOf: content.utf8)
+                i += needle.count
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The byte of a `<0xNN>` token.
     static func fallbackByte(_ token: String) -> UInt8? {
         let utf8 = Array(token.utf8)
-        guard utf8.count == 6, token.hasPrefix("<0x"), utf8[5] == UInt8(ascii: ">") else { return nil }
+        guard utf8.count == 6, utf8[0] == UInt8(ascii: "<"), utf8[1] == UInt8(ascii: "0"), utf8[2] == UInt8(ascii: "x"),
+              utf8[5] == UInt8(ascii: ">") else { return nil }
         return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
     }
 
@@ -103,7 +124,7 @@ indirect enum Decoder: Sendable {
     func tokenBytes(_ token: String) -> [UInt8] {
         switch self {
         case .byteLevel: return ByteLevelAlphabet.decode(token) ?? Array(token.utf8)
-        case .replace(let pattern, let content): return Array(token.replacing(pattern, with: content).utf8)
+        case .replace(let pattern, let content): return Array(Self.replace(token, pattern, content).utf8)
         case .byteFallback: return Self.fallbackByte(token).map { [$0] } ?? Array(token.utf8)
         case .fuse, .strip: return Array(token.utf8)
         case .sequence(let steps):
