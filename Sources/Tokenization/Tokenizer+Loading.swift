@@ -86,20 +86,20 @@ extension Tokenizer {
             throw json.error("dropout", found: "\(dropout)", expected: "null (BPE dropout is not supported)")
         }
         let vocabObject = try json.object("vocab")
-        var vocab: [String: Int] = [:]
-        vocab.reserveCapacity(vocabObject.values.count)
-        for (token, value) in vocabObject.values {
+        // JSONSerialization has already merged canonically equivalent keys (last one wins); HF vocabularies
+        // in the supported families do not hold such pairs (byte-level alphabets cannot).
+        let vocab = try vocabObject.values.map { token, value -> (token: String, id: Int) in
             guard let id = value as? Int else {
                 throw vocabObject.error(token, found: JSONObject.describe(value), expected: "an integer id")
             }
-            vocab[token] = id
+            return (token, id)
         }
         let options = BPEModel.Options(
             byteLevel: byteLevel, unknownToken: try json.optionalString("unk_token"),
             fuseUnknown: try json.bool("fuse_unk", default: false),
             byteFallback: try json.bool("byte_fallback", default: false),
             ignoreMerges: try json.bool("ignore_merges", default: false))
-        return try BPEModel(vocab: vocab, merges: try parseMerges(json), options: options, file: json.file)
+        return try BPEModel(entries: vocab, merges: try parseMerges(json), options: options, file: json.file)
     }
 
     /// Merges as `"a b"` strings or, in newer files, `["a", "b"]` pairs.
