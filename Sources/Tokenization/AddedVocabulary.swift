@@ -1,13 +1,19 @@
 /// A token from `added_tokens` (or a GGUF control token): matched as a whole inside the text before
 /// normalization and pre-tokenization.
 struct AddedToken: Sendable {
-    let id: Int
+    var id: Int
     let content: String
     let special: Bool
     var lstrip = false
     var rstrip = false
     var normalized = false
     var singleWord = false
+
+    /// Same content and flags (HF's AddedToken equality, which ignores the id).
+    func sameDefinition(as other: AddedToken) -> Bool {
+        content.utf8.elementsEqual(other.content.utf8) && special == other.special && lstrip == other.lstrip
+            && rstrip == other.rstrip && normalized == other.normalized && singleWord == other.singleWord
+    }
 }
 
 /// A piece of input after the added tokens are cut out: either an added token's id or plain text to run
@@ -25,9 +31,15 @@ struct AddedVocabulary: Sendable {
     private let candidates: [[Int]]
     private let contents: [[UInt8]]
 
-    init(_ tokens: [AddedToken]) {
+    /// Tokens flagged `normalized` are looked for in normalized text as their normalized content (with
+    /// SentencePiece's Prepend("▁"), "hello" is found as "▁hello"), as HF does.
+    init(_ tokens: [AddedToken], normalizer: Normalizer? = nil) {
         self.tokens = tokens
-        contents = tokens.map { Array($0.content.utf8) }
+        contents = tokens.map { token in
+            let bytes = Array(token.content.utf8)
+            guard token.normalized, let normalizer else { return bytes }
+            return normalizer.apply(bytes)
+        }
         var byFirst = [[Int]](repeating: [], count: 256)
         for (index, bytes) in contents.enumerated() where !bytes.isEmpty {
             byFirst[Int(bytes[0])].append(index)

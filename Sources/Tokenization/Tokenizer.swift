@@ -95,7 +95,7 @@ public final class Tokenizer: Sendable {
     }
 
     private func encodePlain(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int]) {
-        guard normalizer != nil || preTokenizer.addPrefixSpace else {
+        guard normalizer != nil || preTokenizer.addPrefixSpace || added.hasNormalizedTokens else {
             encodePreTokens(bytes, range, into: &ids)
             return
         }
