@@ -54,3 +54,30 @@ struct AddedTokenFlagTests {
         #expect(tokenizer.decode(expected[3], skipSpecialTokens: true).contains("<rs>") == false)
     }
 }
+
+/// single_word with non-ASCII neighbours, Unicode whitespace for lstrip/rstrip, and a rejected
+/// single_word match hiding a shorter token inside it (HF's matcher consumes the span).
+struct AddedTokenUnicodeFlagTests {
+    @Test func unicodeNeighboursAndConsumedSpans() throws {
+        let url = Fixtures.tokenizerFolder("t1_gpt2").appendingPathComponent("tokenizer.json")
+        var root = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var added = try #require(root["added_tokens"] as? [[String: Any]])
+        for (offset, (content, singleWord, strip)) in [("wordy", true, false), ("dy", false, false), ("€", true, true)].enumerated() {
+            added.append(["id": 1024 + offset, "content": content, "single_word": singleWord, "lstrip": strip,
+                          "rstrip": strip, "normalized": false, "special": false])
+        }
+        root["added_tokens"] = added
+        let tokenizer = try Tokenizer(tokenizerJSON: JSONSerialization.data(withJSONObject: root), tokenizerConfigJSON: nil,
+                                      source: "t1+unicode")
+        let cases: [(String, [Int])] = [
+            ("swordy dy wordy", [82, 625, 67, 88, 220, 1025, 220, 1024]),
+            ("x€y", [87, 158, 224, 105, 88]),
+            ("a\u{3000}€\u{00A0}b", [64, 1026, 65]),
+            ("1€2", [16, 158, 224, 105, 17]),
+            ("é€", [127, 102, 158, 224, 105]),
+        ]
+        for (text, ids) in cases {
+            #expect(tokenizer.encode(text, addSpecialTokens: false) == ids, "\(text.debugDescription)")
+        }
+    }
+}
