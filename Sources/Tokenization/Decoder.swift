@@ -6,6 +6,8 @@ indirect enum Decoder: Sendable {
     case byteFallback
     case fuse
     case strip(content: Unicode.Scalar, start: Int, stop: Int)
+    /// Metaspace: the replacement becomes a space, except in the first token when a prefix was added.
+    case metaspace(replacement: Unicode.Scalar, stripFirst: Bool)
     case sequence([Decoder])
 
     init(json: JSONObject) throws {
@@ -28,9 +30,18 @@ indirect enum Decoder: Sendable {
             self = .strip(content: scalar, start: try json.int("start"), stop: try json.int("stop"))
         case "Sequence":
             self = .sequence(try json.objects("decoders").map(Decoder.init(json:)))
+        case "Metaspace":
+            let replacement = try json.string("replacement")
+            guard replacement.unicodeScalars.count == 1, let scalar = replacement.unicodeScalars.first else {
+                throw json.error("replacement", found: "\"\(replacement)\"", expected: "one character")
+            }
+            let scheme = try json.optionalString("prepend_scheme")
+            let legacyPrefix = try json.bool("add_prefix_space", default: true)
+            let stripFirst = scheme.map { $0 != "never" } ?? legacyPrefix
+            self = .metaspace(replacement: scalar, stripFirst: stripFirst)
         default:
             throw json.error("type", found: "\"\(type)\"",
-                             expected: "a supported decoder (ByteLevel, ByteFallback, Fuse, Replace, Strip, Sequence)")
+                             expected: "a supported decoder (ByteLevel, ByteFallback, Fuse, Replace, Strip, Metaspace, Sequence)")
         }
     }
 
@@ -54,6 +65,15 @@ indirect enum Decoder: Sendable {
             return tokens.map { Self.strip($0, content, start, stop) }
         case .sequence(let steps):
             return steps.reduce(tokens) { $1.decodeChain($0) }
+        case .metaspace(let replacement, let stripFirst):
+            // HF drops every replacement character of the first token, not only a leading one.
+            return tokens.enumerated().map { index, token in
+                var scalars = String.UnicodeScalarView()
+                for scalar in token.unicodeScalars {
+                    if scalar != replacement { scalars.append(scalar) } else if index > 0 || !stripFirst { scalars.append(" ") }
+                }
+                return String(scalars)
+            }
         }
     }
 
@@ -127,6 +147,8 @@ indirect enum Decoder: Sendable {
         case .replace(let pattern, let content): return Array(Self.replace(token, pattern, content).utf8)
         case .byteFallback: return Self.fallbackByte(token).map { [$0] } ?? Array(token.utf8)
         case .fuse, .strip: return Array(token.utf8)
+        case .metaspace(let replacement, _):
+            return Array(Self.replace(token, String(Character(replacement)), " ").utf8)
         case .sequence(let steps):
             var text = token
             for step in steps {
