@@ -1,13 +1,19 @@
 /// A token from `added_tokens` (or a GGUF control token): matched as a whole inside the text before
 /// normalization and pre-tokenization.
 struct AddedToken: Sendable {
-    let id: Int
+    var id: Int
     let content: String
     let special: Bool
     var lstrip = false
     var rstrip = false
     var normalized = false
     var singleWord = false
+
+    /// Same content and flags (HF's AddedToken equality, which ignores the id).
+    func sameDefinition(as other: AddedToken) -> Bool {
+        content.utf8.elementsEqual(other.content.utf8) && special == other.special && lstrip == other.lstrip
+            && rstrip == other.rstrip && normalized == other.normalized && singleWord == other.singleWord
+    }
 }
 
 /// A piece of input after the added tokens are cut out: either an added token's id or plain text to run
@@ -25,9 +31,15 @@ struct AddedVocabulary: Sendable {
     private let candidates: [[Int]]
     private let contents: [[UInt8]]
 
-    init(_ tokens: [AddedToken]) {
+    /// Tokens flagged `normalized` are looked for in normalized text as their normalized content (with
+    /// SentencePiece's Prepend("▁"), "hello" is found as "▁hello"), as HF does.
+    init(_ tokens: [AddedToken], normalizer: Normalizer? = nil) {
         self.tokens = tokens
-        contents = tokens.map { Array($0.content.utf8) }
+        contents = tokens.map { token in
+            let bytes = Array(token.content.utf8)
+            guard token.normalized, let normalizer else { return bytes }
+            return normalizer.apply(bytes)
+        }
         var byFirst = [[Int]](repeating: [], count: 256)
         for (index, bytes) in contents.enumerated() where !bytes.isEmpty {
             byFirst[Int(bytes[0])].append(index)
@@ -54,14 +66,20 @@ struct AddedVocabulary: Sendable {
             var stop = i + contents[found].count
             if token.singleWord && !(isWordBoundary(bytes, before: start, from: range.lowerBound)
                                      && isWordBoundary(bytes, after: stop, to: range.upperBound)) {
-                i += 1
+                i = stop  // the matcher has consumed the span even though the token is not used here
                 continue
             }
             if token.lstrip {
-                while start > textStart && isSpace(bytes[start - 1]) { start -= 1 }
+                while start > textStart, let (scalar, length) = Self.scalar(bytes, before: start, from: textStart),
+                      scalar.properties.isWhitespace {
+                    start -= length
+                }
             }
             if token.rstrip {
-                while stop < range.upperBound && isSpace(bytes[stop]) { stop += 1 }
+                while stop < range.upperBound, let (scalar, length) = Self.scalar(bytes, at: stop, end: range.upperBound),
+                      scalar.properties.isWhitespace {
+                    stop += length
+                }
             }
             if textStart < start { result.append(.text(textStart..<start)) }
             result.append(.token(token.id))
@@ -84,20 +102,35 @@ struct AddedVocabulary: Sendable {
         return nil
     }
 
-    // ASCII whitespace and word characters suffice here: HF tests `char::is_whitespace` and
-    // alphanumerics, and a UTF-8 lead/continuation byte is never mistaken for ASCII.
-    private func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+    /// The scalar starting at `i`, with its UTF-8 length.
+    private static func scalar(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int, end: Int) -> (Unicode.Scalar, Int)? {
+        let (value, length) = UTF8Scanning.decode(bytes, at: i, end: end)
+        return Unicode.Scalar(value).map { ($0, length) }
+    }
 
-    private func isWordByte(_ byte: UInt8) -> Bool {
-        byte >= 0x80 || (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte)
-            || (0x61...0x7A).contains(byte) || byte == 0x5F
+    /// The scalar ending just before `i` (not before `start`), with its UTF-8 length.
+    private static func scalar(_ bytes: UnsafeBufferPointer<UInt8>, before i: Int, from start: Int) -> (Unicode.Scalar, Int)? {
+        var j = i - 1
+        while j > start && bytes[j] & 0xC0 == 0x80 { j -= 1 }
+        return scalar(bytes, at: j, end: i)
+    }
+
+    /// Rust's `char::is_alphanumeric() || c == '_'`, HF's word character for `single_word`.
+    private static func isWordCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == "_" || scalar.properties.isAlphabetic { return true }
+        switch scalar.properties.generalCategory {
+        case .decimalNumber, .letterNumber, .otherNumber: return true
+        default: return false
+        }
     }
 
     private func isWordBoundary(_ bytes: UnsafeBufferPointer<UInt8>, before i: Int, from start: Int) -> Bool {
-        i == start || !isWordByte(bytes[i - 1])
+        guard i > start, let (scalar, _) = Self.scalar(bytes, before: i, from: start) else { return true }
+        return !Self.isWordCharacter(scalar)
     }
 
     private func isWordBoundary(_ bytes: UnsafeBufferPointer<UInt8>, after i: Int, to end: Int) -> Bool {
-        i == end || !isWordByte(bytes[i])
+        guard i < end, let (scalar, _) = Self.scalar(bytes, at: i, end: end) else { return true }
+        return !Self.isWordCharacter(scalar)
     }
 }

@@ -12,6 +12,11 @@ final class BPEModel: Sendable {
     private let byteLevel: Bool
     /// byte-level: byte → id of its alphabet character; otherwise ASCII scalar → id (-1: not in vocab)
     private let smallUnitIDs: [Int32]
+    /// Single-scalar tokens by scalar value. Lookups of input text never go through `String` keys,
+    /// whose equality is canonical equivalence (U+212A KELVIN SIGN would find "K").
+    private let scalarIDs: [UInt32: Int32]
+    /// Whole tokens by exact UTF-8 bytes, for `ignore_merges`.
+    private let wordIDs: [[UInt8]: Int32]
     private let byteFallbackIDs: [Int32]?
     private let unknownID: Int32?
     private let fuseUnknown: Bool
@@ -26,25 +31,40 @@ final class BPEModel: Sendable {
         var ignoreMerges = false
     }
 
-    /// `merges` are (left, right) token strings in rank order; `file` names the source for errors.
-    init(vocab: [String: Int], merges: [(String, String)], options: Options, file: String) throws {
-        self.vocab = vocab
-        let count = (vocab.values.max() ?? -1) + 1
+    /// `entries` are the vocabulary's (token, id) pairs — a list, not a `String`-keyed dictionary, so
+    /// canonically equivalent tokens stay distinct; `merges` are (left, right) token strings in rank
+    /// order; `file` names the source for errors.
+    init(entries: [(token: String, id: Int)], merges: [(String, String)], options: Options, file: String) throws {
+        let count = (entries.map(\.id).max() ?? -1) + 1
         var tokens = [String?](repeating: nil, count: count)
-        for (token, id) in vocab {
+        var vocab: [String: Int] = [:]
+        vocab.reserveCapacity(entries.count)
+        for (token, id) in entries {
             guard id >= 0 else {
                 throw TokenizationError(file: file, key: "model.vocab[\"\(token)\"]", found: "id \(id)",
                                         expected: "a non-negative id")
             }
             tokens[id] = token
+            if vocab[token] == nil { vocab[token] = id }
         }
+        self.vocab = vocab
         self.tokens = tokens
-        merger = BPEMerger(merges: try Self.mergeTable(merges, vocab: vocab, file: file))
+        let exactIDs = Dictionary(entries.map { (Array($0.token.utf8), $0.id) }, uniquingKeysWith: { first, _ in first })
+        merger = BPEMerger(merges: try Self.mergeTable(merges, ids: exactIDs, file: file))
         byteLevel = options.byteLevel
-        smallUnitIDs = (0..<(options.byteLevel ? 256 : 128)).map { unit in
-            let scalar = options.byteLevel ? ByteLevelAlphabet.scalarForByte[unit] : Unicode.Scalar(UInt8(unit))
-            return vocab[String(scalar)].map { Int32($0) } ?? -1
+        var scalarIDs: [UInt32: Int32] = [:]
+        for (token, id) in entries {
+            var scalars = token.unicodeScalars.makeIterator()
+            if let first = scalars.next(), scalars.next() == nil, scalarIDs[first.value] == nil {
+                scalarIDs[first.value] = Int32(id)
+            }
         }
+        self.scalarIDs = scalarIDs
+        smallUnitIDs = (0..<(options.byteLevel ? 256 : 128)).map { unit in
+            let scalar = options.byteLevel ? ByteLevelAlphabet.scalarForByte[unit].value : UInt32(unit)
+            return scalarIDs[scalar] ?? -1
+        }
+        wordIDs = options.ignoreMerges ? exactIDs.mapValues { Int32($0) } : [:]
         if options.byteFallback {
             byteFallbackIDs = (0..<256).map { byte in
                 vocab[Self.byteFallbackToken(UInt8(byte))].map { Int32($0) } ?? -1
@@ -71,12 +91,14 @@ final class BPEModel: Sendable {
         return "<0x\(hex.count == 1 ? "0" + hex : hex)>"
     }
 
-    private static func mergeTable(_ merges: [(String, String)], vocab: [String: Int],
+    /// `ids`: token UTF-8 bytes → id.
+    private static func mergeTable(_ merges: [(String, String)], ids: [[UInt8]: Int],
                                    file: String) throws -> [UInt64: UInt64] {
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(merges.count)
         for (rank, (left, right)) in merges.enumerated() {
-            guard let a = vocab[left], let b = vocab[right], let merged = vocab[left + right] else {
+            let leftBytes = Array(left.utf8), rightBytes = Array(right.utf8)
+            guard let a = ids[leftBytes], let b = ids[rightBytes], let merged = ids[leftBytes + rightBytes] else {
                 throw TokenizationError(file: file, key: "model.merges[\(rank)]", found: "\"\(left) \(right)\"",
                                         expected: "a merge of two vocabulary tokens into a vocabulary token")
             }
@@ -104,8 +126,8 @@ final class BPEModel: Sendable {
 
     private func encodeUncached(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int]) {
         let units = unitScalars(bytes, range)
-        if ignoreMerges, let id = vocab[String(String.UnicodeScalarView(units))] {
-            out.append(id)
+        if ignoreMerges, let id = wordIDs[Array(String(String.UnicodeScalarView(units)).utf8)] {
+            out.append(Int(id))
             return
         }
         var symbols = initialSymbols(units)
@@ -151,6 +173,6 @@ final class BPEModel: Sendable {
             let id = smallUnitIDs[Int(unit.value)]
             return id >= 0 ? id : nil
         }
-        return vocab[String(unit)].map { Int32($0) }
+        return scalarIDs[unit.value]
     }
 }

@@ -6,6 +6,8 @@ indirect enum Decoder: Sendable {
     case byteFallback
     case fuse
     case strip(content: Unicode.Scalar, start: Int, stop: Int)
+    /// Metaspace: the replacement becomes a space, except in the first token when a prefix was added.
+    case metaspace(replacement: Unicode.Scalar, stripFirst: Bool)
     case sequence([Decoder])
 
     init(json: JSONObject) throws {
@@ -28,9 +30,18 @@ indirect enum Decoder: Sendable {
             self = .strip(content: scalar, start: try json.int("start"), stop: try json.int("stop"))
         case "Sequence":
             self = .sequence(try json.objects("decoders").map(Decoder.init(json:)))
+        case "Metaspace":
+            let replacement = try json.string("replacement")
+            guard replacement.unicodeScalars.count == 1, let scalar = replacement.unicodeScalars.first else {
+                throw json.error("replacement", found: "\"\(replacement)\"", expected: "one character")
+            }
+            let scheme = try json.optionalString("prepend_scheme")
+            let legacyPrefix = try json.bool("add_prefix_space", default: true)
+            let stripFirst = scheme.map { $0 != "never" } ?? legacyPrefix
+            self = .metaspace(replacement: scalar, stripFirst: stripFirst)
         default:
             throw json.error("type", found: "\"\(type)\"",
-                             expected: "a supported decoder (ByteLevel, ByteFallback, Fuse, Replace, Strip, Sequence)")
+                             expected: "a supported decoder (ByteLevel, ByteFallback, Fuse, Replace, Strip, Metaspace, Sequence)")
         }
     }
 
@@ -45,7 +56,7 @@ indirect enum Decoder: Sendable {
             for token in tokens { bytes.append(contentsOf: ByteLevelAlphabet.decode(token) ?? Array(token.utf8)) }
             return [String(decoding: bytes, as: UTF8.self)]
         case .replace(let pattern, let content):
-            return tokens.map { $0.replacing(pattern, with: content) }
+            return tokens.map { Self.replace($0, pattern, content) }
         case .byteFallback:
             return Self.byteFallback(tokens)
         case .fuse:
@@ -54,13 +65,43 @@ indirect enum Decoder: Sendable {
             return tokens.map { Self.strip($0, content, start, stop) }
         case .sequence(let steps):
             return steps.reduce(tokens) { $1.decodeChain($0) }
+        case .metaspace(let replacement, let stripFirst):
+            // HF drops every replacement character of the first token, not only a leading one.
+            return tokens.enumerated().map { index, token in
+                var scalars = String.UnicodeScalarView()
+                for scalar in token.unicodeScalars {
+                    if scalar != replacement { scalars.append(scalar) } else if index > 0 || !stripFirst { scalars.append(" ") }
+                }
+                return String(scalars)
+            }
         }
+    }
+
+    /// Replaces every occurrence of `pattern` byte for byte (not by grapheme: "▁" followed by a combining
+    /// mark is still replaced, as in HF).
+    private static func replace(_ token: String, _ pattern: String, _ content: String) -> String {
+        let bytes = Array(token.utf8), needle = Array(pattern.utf8)
+        guard let first = needle.first, bytes.count >= needle.count else { return token }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == first && i + needle.count <= bytes.count && bytes[i..<i + needle.count].elementsEqual(needle) {
+                out.append(contentsOf: content.utf8)
+                i += needle.count
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The byte of a `<0xNN>` token.
     static func fallbackByte(_ token: String) -> UInt8? {
         let utf8 = Array(token.utf8)
-        guard utf8.count == 6, token.hasPrefix("<0x"), utf8[5] == UInt8(ascii: ">") else { return nil }
+        guard utf8.count == 6, utf8[0] == UInt8(ascii: "<"), utf8[1] == UInt8(ascii: "0"), utf8[2] == UInt8(ascii: "x"),
+              utf8[5] == UInt8(ascii: ">") else { return nil }
         return UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
     }
 
@@ -103,9 +144,11 @@ indirect enum Decoder: Sendable {
     func tokenBytes(_ token: String) -> [UInt8] {
         switch self {
         case .byteLevel: return ByteLevelAlphabet.decode(token) ?? Array(token.utf8)
-        case .replace(let pattern, let content): return Array(token.replacing(pattern, with: content).utf8)
+        case .replace(let pattern, let content): return Array(Self.replace(token, pattern, content).utf8)
         case .byteFallback: return Self.fallbackByte(token).map { [$0] } ?? Array(token.utf8)
         case .fuse, .strip: return Array(token.utf8)
+        case .metaspace(let replacement, _):
+            return Array(Self.replace(token, String(Character(replacement)), " ").utf8)
         case .sequence(let steps):
             var text = token
             for step in steps {

@@ -11,15 +11,13 @@ extension GGUFVocabulary {
         guard let scores = metadata[scoresKey]?.floatArray, scores.count == tokens.count else {
             throw error(scoresKey, found: describe(scoresKey), expected: "an array of \(tokens.count) numbers (one per token)")
         }
-        var vocab: [String: Int] = [:]
-        vocab.reserveCapacity(tokens.count)
-        for (id, token) in tokens.enumerated() where vocab[token] == nil { vocab[token] = id }
+        let entries = tokens.enumerated().map { (token: $0.element, id: $0.offset) }
         let unknownID = try tokenID("tokenizer.ggml.unknown_token_id", count: tokens.count)
             ?? types.firstIndex(of: TokenType.unknown.rawValue)
         let options = BPEModel.Options(byteLevel: false, unknownToken: unknownID.map { tokens[$0] },
                                        fuseUnknown: true, byteFallback: true)
         let merges = Self.mergesFromScores(tokens: tokens, scores: scores)
-        let model = try BPEModel(vocab: vocab, merges: merges, options: options, file: file)
+        let model = try BPEModel(entries: entries, merges: merges, options: options, file: file)
         var parts = try commonParts(model: model, tokens: tokens, types: types, addBOSDefault: true)
         let spacePrefix = try flag("tokenizer.ggml.add_space_prefix") ?? true
         let replaceSpaces = Normalizer.replace(pattern: Array(" ".utf8), content: Array("▁".utf8))
@@ -34,20 +32,21 @@ extension GGUFVocabulary {
     /// split of every token into two vocabulary tokens is a merge with the token's score; within a token
     /// the splits go by the halves' scores, then all merges by score, highest first (stable sorts).
     static func mergesFromScores(tokens: [String], scores: [Float]) -> [(String, String)] {
-        var scoreOf: [String: Float] = [:]
+        // Keyed by UTF-8 bytes: Python compares strings exactly, Swift `String` up to canonical equivalence.
+        var scoreOf: [[UInt8]: Float] = [:]
         var order: [String] = []
         for (token, score) in zip(tokens, scores) {
-            if scoreOf.updateValue(score, forKey: token) == nil { order.append(token) }
+            if scoreOf.updateValue(score, forKey: Array(token.utf8)) == nil { order.append(token) }
         }
         var merges: [(left: String, right: String, score: Float, sequence: Int)] = []
         for piece in order {
             let scalars = Array(piece.unicodeScalars)
-            guard scalars.count > 1, let score = scoreOf[piece] else { continue }
+            guard scalars.count > 1, let score = scoreOf[Array(piece.utf8)] else { continue }
             var local: [(left: String, right: String, leftScore: Float, rightScore: Float, sequence: Int)] = []
             for cut in 1..<scalars.count {
                 let left = String(String.UnicodeScalarView(scalars[..<cut]))
                 let right = String(String.UnicodeScalarView(scalars[cut...]))
-                if let leftScore = scoreOf[left], let rightScore = scoreOf[right] {
+                if let leftScore = scoreOf[Array(left.utf8)], let rightScore = scoreOf[Array(right.utf8)] {
                     local.append((left, right, leftScore, rightScore, local.count))
                 }
             }

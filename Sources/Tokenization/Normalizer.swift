@@ -58,7 +58,7 @@ indirect enum Normalizer: Sendable {
         }
     }
 
-    private static func replace(_ bytes: [UInt8], _ pattern: [UInt8], _ content: [UInt8]) -> [UInt8] {
+    static func replace(_ bytes: [UInt8], _ pattern: [UInt8], _ content: [UInt8]) -> [UInt8] {
         guard bytes.count >= pattern.count else { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 4 * max(0, content.count - pattern.count))

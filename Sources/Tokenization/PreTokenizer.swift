@@ -6,9 +6,26 @@ struct PreTokenizer: Sendable {
         let dropMatches: Bool
     }
 
+    /// HF Metaspace: spaces become the replacement character, which is also put in front of the text
+    /// (`always`, or `first`: only for text at the very start of the input) unless already there.
+    struct Metaspace: Sendable {
+        enum Prepend: Sendable { case always, first, never }
+        let replacement: [UInt8]
+        let prepend: Prepend
+
+        /// `bytes` of a piece that starts the input when `atStart`.
+        func apply(_ bytes: UnsafeBufferPointer<UInt8>, atStart: Bool) -> [UInt8] {
+            var out = Normalizer.replace(Array(bytes), Array(" ".utf8), replacement)
+            let wanted = prepend == .always || (prepend == .first && atStart)
+            if wanted && !out.starts(with: replacement) { out.insert(contentsOf: replacement, at: 0) }
+            return out
+        }
+    }
+
     private(set) var splits: [Split] = []
     private(set) var byteLevel = false
     private(set) var addPrefixSpace = false
+    private(set) var metaspace: Metaspace?
 
     init() {}
 
@@ -18,6 +35,10 @@ struct PreTokenizer: Sendable {
 
     private mutating func add(_ json: JSONObject) throws {
         let type = try json.string("type")
+        if metaspace != nil || (type == "Metaspace" && (byteLevel || !splits.isEmpty)) {
+            throw json.error("type", found: "\"\(type)\" combined with another pre-tokenizer",
+                             expected: "Metaspace as the only pre-tokenizer")
+        }
         if byteLevel && type != "Sequence" {
             throw json.error("type", found: "\"\(type)\" after ByteLevel",
                              expected: "ByteLevel as the last pre-tokenizer")
@@ -37,9 +58,31 @@ struct PreTokenizer: Sendable {
             byteLevel = true
         case "Split":
             splits.append(try Self.split(json))
+        case "Metaspace":
+            try addMetaspace(json)
         default:
             throw json.error("type", found: "\"\(type)\"",
-                             expected: "a supported pre-tokenizer (ByteLevel, Split, Sequence)")
+                             expected: "a supported pre-tokenizer (ByteLevel, Split, Metaspace, Sequence)")
+        }
+    }
+
+    private mutating func addMetaspace(_ json: JSONObject) throws {
+        let replacement = try json.string("replacement")
+        guard replacement.unicodeScalars.count == 1 else {
+            throw json.error("replacement", found: "\"\(replacement)\"", expected: "one character")
+        }
+        let prepend: Metaspace.Prepend
+        switch try json.optionalString("prepend_scheme") {
+        case "always": prepend = .always
+        case "first": prepend = .first
+        case "never": prepend = .never
+        case nil: prepend = try json.bool("add_prefix_space", default: true) ? .always : .never
+        case let other?:
+            throw json.error("prepend_scheme", found: "\"\(other)\"", expected: "always, first or never")
+        }
+        metaspace = Metaspace(replacement: Array(replacement.utf8), prepend: prepend)
+        if try json.bool("split", default: true) {
+            splits.append(Split(pattern: .mergedWithNext(Array(replacement.utf8)), dropMatches: false))
         }
     }
 

@@ -9,6 +9,8 @@ enum SplitPattern: Sendable, Equatable {
     case qwen2
     /// A literal string (`{"String": ...}` patterns).
     case literal([UInt8])
+    /// Metaspace's split: a piece starts at every occurrence of the delimiter (HF `MergedWithNext`).
+    case mergedWithNext([UInt8])
 
     static let gpt2Regex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
     static let llama3Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
@@ -28,10 +30,46 @@ enum SplitPattern: Sendable, Equatable {
     /// (HF `Isolated` behaviour); with `dropMatches`, only the stretches between matches (`Removed`).
     func split(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, dropMatches: Bool,
                _ body: (Range<Int>) -> Void) {
-        if case .literal(let needle) = self {
+        switch self {
+        case .literal(let needle):
             splitLiteral(needle, bytes, range, dropMatches: dropMatches, body)
             return
+        case .mergedWithNext(let delimiter):
+            Self.splitBefore(delimiter, bytes, range, body)
+            return
+        default:
+            break
         }
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = Self.chunkEnd(bytes, from: start, limit: range.upperBound)
+            splitChunk(bytes, start..<end, dropMatches: dropMatches, body)
+            start = end
+        }
+    }
+
+    /// Long texts are scanned in chunks (so the decoded scalars stay small) cut only where every regex
+    /// splits anyway and looks neither ahead nor back: before an ASCII letter that follows a "\n" that
+    /// follows a non-space ASCII byte ("x\nd"). The "\n" then always ends a match, and a match starts
+    /// at the letter.
+    static let chunkBytes = 1 << 16
+
+    static func chunkEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int) -> Int {
+        guard limit - start > 2 * chunkBytes else { return limit }
+        var p = start + chunkBytes
+        while p < limit - chunkBytes {
+            if bytes[p - 1] == 0x0A, isLetter(bytes[p]), bytes[p - 2] > 0x20, bytes[p - 2] < 0x7F {
+                return p
+            }
+            p += 1
+        }
+        return limit
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+
+    func splitChunk(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, dropMatches: Bool,
+                            _ body: (Range<Int>) -> Void) {
         let text = ScalarText(bytes, range)
         var gapStart = 0
         var i = 0
@@ -44,6 +82,22 @@ enum SplitPattern: Sendable, Equatable {
             gapStart = i
         }
         if gapStart < text.count { body(text.offsets[gapStart]..<text.offsets[text.count]) }
+    }
+
+    private static func splitBefore(_ delimiter: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                                    _ body: (Range<Int>) -> Void) {
+        var start = range.lowerBound
+        var i = range.lowerBound + 1
+        while i + delimiter.count <= range.upperBound {
+            if (0..<delimiter.count).allSatisfy({ bytes[i + $0] == delimiter[$0] }) {
+                body(start..<i)
+                start = i
+                i += delimiter.count
+            } else {
+                i += 1
+            }
+        }
+        if start < range.upperBound { body(start..<range.upperBound) }
     }
 
     private func splitLiteral(_ needle: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
@@ -71,7 +125,7 @@ enum SplitPattern: Sendable, Equatable {
         case .gpt2: return SplitScanner(text: text).gpt2(i)
         case .llama3: return SplitScanner(text: text).llama3(i, maxDigits: 3)
         case .qwen2: return SplitScanner(text: text).llama3(i, maxDigits: 1)
-        case .literal: return 0
+        case .literal, .mergedWithNext: return 0
         }
     }
 }

@@ -32,7 +32,7 @@ public struct StreamingDetokenizer: Sendable {
         if tokenizer.isByteFallbackToken(id) { return "" }
         let emitted = windowText(to: readOffset)
         let current = windowText(to: ids.count)
-        guard current.utf8.count > emitted.utf8.count, !current.hasSuffix("\u{FFFD}"),
+        guard current.utf8.count > emitted.utf8.count, current.unicodeScalars.last != "\u{FFFD}",
               current.utf8.starts(with: emitted.utf8) else { return "" }
         prefixOffset = readOffset
         readOffset = ids.count

@@ -61,16 +61,14 @@ struct GGUFVocabulary {
         let tokens = try stringArray("tokenizer.ggml.tokens")
         let types = try tokenTypes(count: tokens.count)
         let (pattern, normalizer, ignoreMerges) = try preTokenization()
-        var vocab: [String: Int] = [:]
-        vocab.reserveCapacity(tokens.count)
-        for (id, token) in tokens.enumerated() where vocab[token] == nil { vocab[token] = id }
+        let entries = tokens.enumerated().map { (token: $0.element, id: $0.offset) }
         let merges = try stringArray("tokenizer.ggml.merges").enumerated().map { index, line in
             guard let space = line.firstIndex(of: " ") else {
                 throw error("tokenizer.ggml.merges[\(index)]", found: "\"\(line)\"", expected: "\"left right\"")
             }
             return (String(line[..<space]), String(line[line.index(after: space)...]))
         }
-        let bpe = try BPEModel(vocab: vocab, merges: merges,
+        let bpe = try BPEModel(entries: entries, merges: merges,
                                options: .init(byteLevel: true, ignoreMerges: ignoreMerges), file: file)
         var parts = try commonParts(model: bpe, tokens: tokens, types: types, addBOSDefault: false)
         parts.normalizer = normalizer

@@ -54,14 +54,43 @@ extension Tokenizer {
         let root = try JSONObject(data: data, file: file)
         let preTokenizer = try root.optionalObject("pre_tokenizer").map(PreTokenizer.init(json:)) ?? PreTokenizer()
         let model = try parseModel(try root.object("model"), byteLevel: preTokenizer.byteLevel)
-        let added = AddedVocabulary(try root.isNull("added_tokens") ? [] : root.objects("added_tokens").map(addedToken))
+        let normalizer = try root.optionalObject("normalizer").map(Normalizer.init(json:))
+        let tokens = try root.isNull("added_tokens") ? [] : root.objects("added_tokens").map(addedToken)
         return Parts(
             model: model,
-            added: added,
-            normalizer: try root.optionalObject("normalizer").map(Normalizer.init(json:)),
+            added: AddedVocabulary(usingModelIDs(tokens, model), normalizer: normalizer),
+            normalizer: normalizer,
             preTokenizer: preTokenizer,
             postProcessor: try root.optionalObject("post_processor").map(PostProcessor.init(json:)),
             decoder: try root.optionalObject("decoder").map(Decoder.init(json:)))
+    }
+
+    /// Ids as HF assigns them when it loads the file (the ids written there are not used): a content
+    /// already in the model vocabulary or already added keeps that id; a new one gets the next id after
+    /// the model vocabulary and the added tokens so far. Exact duplicates are dropped.
+    private static func usingModelIDs(_ tokens: [AddedToken], _ model: BPEModel) -> [AddedToken] {
+        var wanted: Set<[UInt8]> = []
+        for token in tokens { wanted.insert(Array(token.content.utf8)) }
+        var modelIDs: [[UInt8]: Int] = [:]
+        for (id, token) in model.tokens.enumerated() {
+            guard let token else { continue }
+            let bytes = Array(token.utf8)
+            if wanted.contains(bytes) && modelIDs[bytes] == nil { modelIDs[bytes] = id }
+        }
+        let modelSize = model.vocab.count
+        var addedIDs: [[UInt8]: Int] = [:]
+        var maxAdded: Int?
+        var result: [AddedToken] = []
+        for var token in tokens where !token.content.isEmpty {
+            if result.contains(where: { $0.sameDefinition(as: token) }) { continue }
+            let bytes = Array(token.content.utf8)
+            token.id = addedIDs[bytes] ?? modelIDs[bytes]
+                ?? maxAdded.map { $0 >= modelSize ? $0 + 1 : modelSize } ?? modelSize
+            addedIDs[bytes] = token.id
+            maxAdded = max(maxAdded ?? token.id, token.id)
+            result.append(token)
+        }
+        return result
     }
 
     private static func addedToken(_ json: JSONObject) throws -> AddedToken {
@@ -86,20 +115,20 @@ extension Tokenizer {
             throw json.error("dropout", found: "\(dropout)", expected: "null (BPE dropout is not supported)")
         }
         let vocabObject = try json.object("vocab")
-        var vocab: [String: Int] = [:]
-        vocab.reserveCapacity(vocabObject.values.count)
-        for (token, value) in vocabObject.values {
+        // JSONSerialization has already merged canonically equivalent keys (last one wins); HF vocabularies
+        // in the supported families do not hold such pairs (byte-level alphabets cannot).
+        let vocab = try vocabObject.values.map { token, value -> (token: String, id: Int) in
             guard let id = value as? Int else {
                 throw vocabObject.error(token, found: JSONObject.describe(value), expected: "an integer id")
             }
-            vocab[token] = id
+            return (token, id)
         }
         let options = BPEModel.Options(
             byteLevel: byteLevel, unknownToken: try json.optionalString("unk_token"),
             fuseUnknown: try json.bool("fuse_unk", default: false),
             byteFallback: try json.bool("byte_fallback", default: false),
             ignoreMerges: try json.bool("ignore_merges", default: false))
-        return try BPEModel(vocab: vocab, merges: try parseMerges(json), options: options, file: json.file)
+        return try BPEModel(entries: vocab, merges: try parseMerges(json), options: options, file: json.file)
     }
 
     /// Merges as `"a b"` strings or, in newer files, `["a", "b"]` pairs.

@@ -95,8 +95,8 @@ public final class Tokenizer: Sendable {
     }
 
     private func encodePlain(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int]) {
-        guard normalizer != nil || preTokenizer.addPrefixSpace else {
-            encodePreTokens(bytes, range, into: &ids)
+        guard normalizer != nil || preTokenizer.addPrefixSpace || added.hasNormalizedTokens else {
+            encodePreTokens(bytes, range, atStart: range.lowerBound == 0, into: &ids)
             return
         }
         var text = Array(UnsafeBufferPointer(rebasing: bytes[range]))
@@ -105,21 +105,29 @@ public final class Tokenizer: Sendable {
         text.withUnsafeBufferPointer { normalized in
             let whole = 0..<normalized.count
             guard added.hasNormalizedTokens else {
-                encodePreTokens(normalized, whole, into: &ids)
+                encodePreTokens(normalized, whole, atStart: range.lowerBound == 0, into: &ids)
                 return
             }
             for piece in added.split(normalized, whole, normalized: true) {
                 switch piece {
                 case .token(let id): ids.append(id)
-                case .text(let range): encodePreTokens(normalized, range, into: &ids)
+                case .text(let sub):
+                    encodePreTokens(normalized, sub, atStart: range.lowerBound == 0 && sub.lowerBound == 0, into: &ids)
                 }
             }
         }
     }
 
-    private func encodePreTokens(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into ids: inout [Int]) {
-        preTokenizer.forEachPiece(bytes, range) { piece in
-            model.encodeWord(bytes, piece, into: &ids)
+    /// `atStart`: the piece begins the input (Metaspace's `first` prepend scheme).
+    private func encodePreTokens(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, atStart: Bool,
+                                 into ids: inout [Int]) {
+        guard let metaspace = preTokenizer.metaspace else {
+            preTokenizer.forEachPiece(bytes, range) { piece in model.encodeWord(bytes, piece, into: &ids) }
+            return
+        }
+        let replaced = metaspace.apply(UnsafeBufferPointer(rebasing: bytes[range]), atStart: atStart)
+        replaced.withUnsafeBufferPointer { text in
+            preTokenizer.forEachPiece(text, 0..<text.count) { piece in model.encodeWord(text, piece, into: &ids) }
         }
     }
 

@@ -70,3 +70,25 @@ struct TokenizerFixtureTests {
         #expect(tokenizer.bosTokenID == 1532)
     }
 }
+
+/// Canonically equivalent but distinct characters (Kelvin sign vs K, Å vs Angstrom sign, composed vs
+/// decomposed é) must stay distinct, as in HF (Swift `String` equality would merge them); Qwen2's NFC
+/// normalizer is the one place they meet. Ids from HF tokenizers 0.23.3.
+struct CanonicalEquivalenceTests {
+    static let text = "K \u{212A} \u{00C5}\u{212B} e\u{0301} \u{00E9} \u{2126}"
+    static let expected: [String: [Int]] = [
+        "t1_gpt2": [42, 220, 158, 226, 103, 220, 127, 227, 158, 226, 104, 296, 136, 223, 220, 127, 102, 220, 158, 226, 99],
+        "t2_llama3": [42, 220, 158, 226, 103, 220, 127, 227, 158, 226, 104, 295, 136, 223, 220, 127, 102, 220, 158, 226, 99],
+        "t2_qwen2": [42, 220, 42, 220, 127, 227, 127, 227, 220, 127, 102, 220, 127, 102, 220, 138, 102],
+        "t3_spm": [358, 301, 358, 229, 135, 173, 358, 198, 136, 229, 135, 174, 391, 207, 132, 358, 198, 172, 358, 229, 135, 169],
+    ]
+
+    @Test(arguments: Fixtures.families)
+    func distinctScalarsStayDistinct(family: String) throws {
+        let tokenizer = try Fixtures.tokenizer(family)
+        #expect(tokenizer.encode(Self.text, addSpecialTokens: false) == Self.expected[family])
+        let ids = try #require(Self.expected[family])
+        #expect(Array(tokenizer.decode(ids, skipSpecialTokens: false).unicodeScalars) == Array(
+            (family == "t2_qwen2" ? Self.text.precomposedStringWithCanonicalMapping : Self.text).unicodeScalars))
+    }
+}
