@@ -10,11 +10,19 @@ extension JinjaRenderer {
         "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "sameas", "lower", "upper",
     ]
 
+    static let argumentFreeTests: Set<String> = [
+        "defined", "undefined", "none", "true", "false", "boolean", "integer", "float", "number", "string", "mapping",
+        "callable", "iterable", "sequence", "even", "odd", "lower", "upper",
+    ]
+
     func applyTest(_ name: String, _ value: JinjaValue, _ args: [JinjaValue], at position: JinjaPosition)
         throws(ChatTemplateError) -> Bool {
         func argument() throws(ChatTemplateError) -> JinjaValue {
             guard let first = args.first else { throw ChatTemplateError("test '\(name)' needs an argument", at: position) }
             return first
+        }
+        if Self.argumentFreeTests.contains(name), !args.isEmpty {
+            throw ChatTemplateError("test '\(name)' takes no arguments, got \(args.count)", at: position)
         }
         switch name {
         case "defined": return value != .undefined
