@@ -86,11 +86,11 @@ import Testing
     }
 
     /// Every prefix and every fifth one-character deletion of real templates either parses and renders or throws.
-    @Test(arguments: ["llama31", "qwen25", "mistral_v3", "ns_macro", "zephyr"])
+    @Test(arguments: ["llama31", "qwen25", "mistral_v3", "ns_macro", "zephyr", "deepseek_r1"])
     func mutatedTemplatesNeverCrash(name: String) throws {
         let source = try #require([
             "llama31": Templates.llama31, "qwen25": Templates.qwen25, "mistral_v3": Templates.mistral_v3,
-            "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr,
+            "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr, "deepseek_r1": Templates.deepseek_r1,
         ][name])
         let scalars = Array(source.unicodeScalars)
         var rendered = 0, failed = 0
