@@ -17,10 +17,15 @@ extension JinjaParser {
     mutating func parseExpression() throws(ChatTemplateError) -> JinjaExpr {
         try enter()
         defer { depth -= 1 }
+        let firstUnknown = unknownNames.count
+        let outerSoft = soft
+        defer { soft = outerSoft }
         var e = try parseOr()
         var levels = 0
         defer { depth -= levels }
         while isName("if") {
+            for k in firstUnknown..<unknownNames.count { unknownNames[k].soft = true }
+            soft = true
             advance()
             try enter()
             levels += 1
@@ -302,8 +307,8 @@ extension JinjaParser {
             if isOp("|") {
                 advance()
                 let name = try parseDottedName("after '|'")
-                guard JinjaRenderer.knownFilters.contains(name) else {
-                    throw ChatTemplateError("unknown filter '\(name)'", at: position)
+                if !JinjaRenderer.knownFilters.contains(name) {
+                    unknownNames.append((ChatTemplateError("unknown filter '\(name)'", at: position), soft))
                 }
                 var args = JinjaArguments()
                 if isOp("(") {
@@ -319,8 +324,8 @@ extension JinjaParser {
                     advance()
                 }
                 let name = try parseDottedName("after 'is'")
-                guard JinjaRenderer.knownTests.contains(name) else {
-                    throw ChatTemplateError("unknown test '\(name)'", at: position)
+                if !JinjaRenderer.knownTests.contains(name) {
+                    unknownNames.append((ChatTemplateError("unknown test '\(name)'", at: position), soft))
                 }
                 var args = JinjaArguments()
                 if isOp("(") {

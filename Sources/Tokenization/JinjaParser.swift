@@ -5,6 +5,10 @@ struct JinjaParser {
     /// Current nesting of blocks and sub-expressions; bounded so hostile input cannot exhaust the stack.
     var depth = 0
     static let maxDepth = 64
+    /// jinja2 rejects an unknown filter or test at compile time unless it sits in an `if` statement or a
+    /// conditional expression ("soft" frames), where it only fails if evaluated; `soft` tracks that context.
+    var soft = false
+    var unknownNames: [(error: ChatTemplateError, soft: Bool)] = []
 
     mutating func enter() throws(ChatTemplateError) {
         depth += 1
@@ -22,6 +26,7 @@ struct JinjaParser {
         var parser = JinjaParser(tokens: tokens)
         let (nodes, end) = try parser.parseBody(until: [], opener: nil)
         if let end { throw ChatTemplateError("unexpected tag '\(end.name)'", at: end.position) }
+        if let hard = parser.unknownNames.first(where: { !$0.soft }) { throw hard.error }
         return nodes
     }
 
@@ -146,6 +151,9 @@ struct JinjaParser {
     }
 
     mutating func parseIf(at position: JinjaPosition) throws(ChatTemplateError) -> JinjaNode {
+        let outerSoft = soft
+        soft = true
+        defer { soft = outerSoft }
         var branches: [(JinjaExpr, [JinjaNode])] = []
         var condition = try parseExpression()
         while true {
@@ -179,6 +187,9 @@ struct JinjaParser {
         guard isName("in") else { throw fail("expected 'in' in for loop") }
         advance()
         let iterable = try parseTuple(withConditional: false)
+        let outerSoft = soft
+        soft = false
+        defer { soft = outerSoft }
         var filter: JinjaExpr?
         if isName("if") {
             advance()
@@ -212,6 +223,9 @@ struct JinjaParser {
         }
         if current.kind == .blockEnd, case .name(let name) = target {
             advance()
+            let outerSoft = soft
+            soft = false
+            defer { soft = outerSoft }
             let (body, _) = try parseBlock("set", at: position, endTag: "endset")
             try expectBlockEnd("endset")
             return .setBlock(name, body)
@@ -240,6 +254,9 @@ struct JinjaParser {
         }
         advance()
         try expectBlockEnd("macro")
+        let outerSoft = soft
+        soft = false
+        defer { soft = outerSoft }
         let (body, _) = try parseBlock("macro", at: position, endTag: "endmacro")
         if case .name = current.kind { advance() }
         try expectBlockEnd("endmacro")

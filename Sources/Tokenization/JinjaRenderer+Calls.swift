@@ -10,11 +10,19 @@ extension JinjaRenderer {
         "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "sameas", "lower", "upper",
     ]
 
+    static let argumentFreeTests: Set<String> = [
+        "defined", "undefined", "none", "true", "false", "boolean", "integer", "float", "number", "string", "mapping",
+        "callable", "iterable", "sequence", "even", "odd", "lower", "upper",
+    ]
+
     func applyTest(_ name: String, _ value: JinjaValue, _ args: [JinjaValue], at position: JinjaPosition)
         throws(ChatTemplateError) -> Bool {
         func argument() throws(ChatTemplateError) -> JinjaValue {
             guard let first = args.first else { throw ChatTemplateError("test '\(name)' needs an argument", at: position) }
             return first
+        }
+        if Self.argumentFreeTests.contains(name), !args.isEmpty {
+            throw ChatTemplateError("test '\(name)' takes no arguments, got \(args.count)", at: position)
         }
         switch name {
         case "defined": return value != .undefined
@@ -73,14 +81,21 @@ extension JinjaRenderer {
         case .name(let name, _):
             let (positional, keyword) = try evaluateArguments(arguments)
             switch lookup(name) {
-            case .macro(let macro)?:
-                return try callMacro(macro, positional, keyword, at: position)
+            case .macro(let macro, let scopeDepth)?:
+                return try callMacro(macro, scopeDepth: scopeDepth, positional, keyword, at: position)
             case .value(let v)?:
                 throw ChatTemplateError("'\(name)' (\(v.typeName)) is not callable", at: position)
             case nil:
                 let args = JinjaCallArguments(positional: positional, keyword: keyword, callee: "\(name)()", position: position)
                 return try callFunction(name, args)
             }
+        case .attribute(.name("loop", _), "cycle", _):
+            // loop.cycle(a, b, ...) picks by the current iteration.
+            let (positional, _) = try evaluateArguments(arguments)
+            guard case .value(.object(let loop))? = lookup("loop"), case .int(let index)? = loop["index0"], !positional.isEmpty else {
+                throw ChatTemplateError("loop.cycle() needs arguments inside a for loop", at: position)
+            }
+            return positional[index % positional.count]
         case .attribute(let base, let method, _):
             let value = try evaluate(base)
             if case .undefined = value { throw undefinedError(base, at: position) }

@@ -160,8 +160,11 @@ extension JinjaRenderer {
             return needle.isEmpty || s.unicodeScalars.contains(needle.unicodeScalars)
         case .array(let a): return a.contains { JinjaArithmetic.equals($0, item) }
         case .object(let o):
-            guard case .string(let key) = item else { return false }
-            return o[key] != nil
+            switch item {
+            case .string(let key): return o[key] != nil
+            case .array, .object: throw ChatTemplateError("unhashable type: '\(item.typeName)'", at: position)
+            default: return false
+            }
         case .undefined: return false
         default:
             throw ChatTemplateError("argument of type '\(container.typeName)' is not iterable", at: position)
@@ -209,6 +212,7 @@ extension JinjaRenderer {
             for index in picked { out.append(scalars[index]) }
             return .string(String(out))
         default:
+            // Unlike `a[key]`, jinja2 compiles slices to plain Python subscripts, which raise.
             throw ChatTemplateError("'\(value.typeName)' object is not subscriptable with a slice", at: position)
         }
     }

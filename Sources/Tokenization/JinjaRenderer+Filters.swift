@@ -58,8 +58,10 @@ extension JinjaRenderer {
         case "tojson":
             return .string(try toJSON(value, args))
         case "string": return .string(value.pythonString)
-        case "int": return try toInt(value, args)
-        case "float": return try toFloat(value, args)
+        case "int", "float":
+            // Python's int()/float() on jinja2's Undefined raise instead of returning the default.
+            if case .undefined = value { throw ChatTemplateError("filter '\(name)' on an undefined value", at: position) }
+            return name == "int" ? try toInt(value, args) : try toFloat(value, args)
         case "join":
             var items = try iterate(value, what: "join input", at: position)
             if let attribute = try args.string(1, "attribute") { items = items.map { attributeValue($0, attribute) } }
@@ -86,7 +88,7 @@ extension JinjaRenderer {
         case "selectattr", "rejectattr", "select", "reject":
             return .array(try select(name, value, args))
         case "map": return .array(try mapFilter(value, args))
-        case "safe": return value
+        case "safe": return .string(value.pythonString)  // Markup(str(value)): a non-empty string even for False
         case "e", "escape": return .string(JinjaStrings.htmlEscape(value.pythonString))
         case "abs":
             guard let n = JinjaArithmetic.number(value) else {
@@ -106,7 +108,7 @@ extension JinjaRenderer {
             return (name == "min" ? sorted.first : sorted.last) ?? .undefined
         case "sum": return try sumFilter(value, args)
         case "indent": return .string(try indentFilter(value.pythonString, args))
-        case "wordcount": return .int(JinjaStrings.split(value.pythonString, nil, maxSplit: -1).count)
+        case "wordcount": return .int(JinjaStrings.wordCount(value.pythonString))
         case "round": return try roundFilter(value, args)
         default:
             throw ChatTemplateError("unknown filter '\(name)'", at: position)

@@ -3,7 +3,8 @@
 struct JinjaRenderer {
     enum Binding {
         case value(JinjaValue)
-        case macro(JinjaMacro)
+        /// A macro and how many scopes were live where it was defined: calls see those (lexical scoping).
+        case macro(JinjaMacro, scopeDepth: Int)
     }
 
     enum Flow {
@@ -54,7 +55,7 @@ struct JinjaRenderer {
             _ = try execute(body)
             scopes[scopes.count - 1][name] = .value(.string(output))
         case .macro(let macro):
-            scopes[scopes.count - 1][macro.name] = .macro(macro)
+            scopes[scopes.count - 1][macro.name] = .macro(macro, scopeDepth: scopes.count)
         case .breakLoop:
             return .breakLoop
         case .continueLoop:
@@ -159,7 +160,7 @@ struct JinjaRenderer {
 
     // MARK: Macros
 
-    mutating func callMacro(_ macro: JinjaMacro, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)],
+    mutating func callMacro(_ macro: JinjaMacro, scopeDepth: Int, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)],
                             at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
         guard macroDepth < Self.maxMacroDepth else {
             throw ChatTemplateError("macro '\(macro.name)' recursion deeper than \(Self.maxMacroDepth)", at: position)
@@ -183,9 +184,9 @@ struct JinjaRenderer {
         if let unknown = kwargs.first(where: { kw in !macro.parameters.contains { $0.0 == kw.0 } }) {
             throw ChatTemplateError("macro '\(macro.name)' has no parameter '\(unknown.0)'", at: position)
         }
-        frame[macro.name] = .macro(macro)
+        frame[macro.name] = .macro(macro, scopeDepth: scopeDepth)
         let savedScopes = scopes, savedOutput = output
-        scopes = [scopes[0], frame]
+        scopes = Array(scopes.prefix(scopeDepth)) + [frame]
         output = ""
         macroDepth += 1
         defer {

@@ -50,6 +50,17 @@ enum JinjaStrings {
         return parts
     }
 
+    /// jinja2's `wordcount`: the number of `\w+` runs.
+    static func wordCount(_ s: String) -> Int {
+        var count = 0, inWord = false
+        for scalar in s.unicodeScalars {
+            let isWord = scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            if isWord && !inWord { count += 1 }
+            inWord = isWord
+        }
+        return count
+    }
+
     static func replace(_ s: String, _ old: String, _ new: String, count: Int) -> String {
         if old.isEmpty {
             // Python inserts `new` between every character (and at both ends).

@@ -16,7 +16,7 @@ import Testing
         ("{{ x|frobnicate }}", "unknown filter 'frobnicate'", 1, 5),
         ("a\n{% include 'other.jinja' %}", "unsupported tag 'include'", 2, 4),
         ("{% frob %}", "unknown tag 'frob'", 1, 4),
-        ("{% if x is shiny %}{% endif %}", "unknown test 'shiny'", 1, 9),
+        ("{% for m in messages %}{{ m is shiny }}{% endfor %}", "unknown test 'shiny'", 1, 29),
         ("{% for m in messages %}\n{{ m }}", "'for' block opened at line 1, column 4 is not closed", 2, 8),
         ("{% if x %}a{% else %}b", "'if' block opened at line 1, column 4 is not closed", 1, 23),
         ("{% if x %}a{% endfor %}", "unexpected tag 'endfor' inside 'if' block", 1, 15),
@@ -45,6 +45,9 @@ import Testing
         ("{{ 'a'.frob() }}", "unsupported method 'frob' on 'str'"),
         ("{{ messages.append(1) }}", "unsupported method 'append' on 'list'"),
         ("{{ nope() }}", "unknown function 'nope'"),
+        ("{% if messages is shiny %}{% endif %}", "unknown test 'shiny'"),
+        ("{{ 'a' if messages|frob else 'b' }}", "unknown filter 'frob'"),
+        ("{{ 1 is number(2) }}", "test 'number' takes no arguments"),
         ("{{ raise_exception('custom\nmessage') }}", "custom\nmessage"),
         ("{{ '%s' % 1 }}", "unsupported printf-style string formatting"),
         ("{% set d = {} %}{% set d.x = 1 %}", "cannot assign attribute 'x' on 'd': not a namespace"),
@@ -62,6 +65,12 @@ import Testing
         #expect(!error.description.contains("\n"))
     }
 
+    /// Like jinja2, unknown filters inside `if` blocks or conditional expressions only fail when evaluated.
+    @Test func unknownFilterInDeadBranchStillRenders() throws {
+        let source = "{% if tools %}{{ tools|dictsort }}{% endif %}{{ 'x' if true else y|frob }}ok"
+        #expect(try ChatTemplate(source: source).render(context: Self.context) == "xok")
+    }
+
     @Test func deepNestingIsRejectedNotOverflowed() throws {
         let deep = "{{ " + String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000) + " }}"
         #expect(try parseError(deep).message.contains("deeper than"))
@@ -77,11 +86,11 @@ import Testing
     }
 
     /// Every prefix and every fifth one-character deletion of real templates either parses and renders or throws.
-    @Test(arguments: ["llama31", "qwen25", "mistral_v3", "ns_macro", "zephyr"])
+    @Test(arguments: ["llama31", "qwen25", "mistral_v3", "ns_macro", "zephyr", "deepseek_r1"])
     func mutatedTemplatesNeverCrash(name: String) throws {
         let source = try #require([
             "llama31": Templates.llama31, "qwen25": Templates.qwen25, "mistral_v3": Templates.mistral_v3,
-            "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr,
+            "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr, "deepseek_r1": Templates.deepseek_r1,
         ][name])
         let scalars = Array(source.unicodeScalars)
         var rendered = 0, failed = 0

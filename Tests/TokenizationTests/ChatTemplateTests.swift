@@ -108,4 +108,30 @@ import Testing
             #expect(rendered == expected, "\(oracle.name)")
         }
     }
+
+    /// Request JSON (tools, tool-call messages) parsed in key order renders like transformers' tool prompts.
+    @Test func jsonRequestDataRendersToolTemplates() throws {
+        let request = try JinjaValue(json: #"""
+            {"tools": [{"type": "function", "function": {"name": "get_weather", "description": "Get the weather", "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "City name"}}, "required": ["city"]}}}], "messages": [{"role": "system", "content": "Use tools."}, {"role": "user", "content": "Weather in Paris?"}, {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}, {"role": "tool", "content": "22C, sunny"}]}
+            """#)
+        guard case .object(let body) = request else { Issue.record("not an object"); return }
+        for name in ["llama31/tools", "qwen25/tools"] {
+            let oracle = try #require(oracleCases.first { $0.name == name })
+            var context = oracle.context
+            context["tools"] = body["tools"]
+            context["messages"] = body["messages"]
+            #expect(try ChatTemplate(source: oracle.template).render(context: context) == oracle.expected, "\(name)")
+        }
+    }
+
+    @Test func jsonParserKeepsOrderAndRejectsGarbage() throws {
+        let value = try JinjaValue(json: #"{"b": 1, "a": [true, null, 2.5, "x\u00e9\ud83d\ude4f"], "b": 3}"#)
+        guard case .object(let o) = value else { Issue.record("not an object"); return }
+        #expect(o.keys == ["b", "a"])
+        #expect(o["b"] == .int(3))
+        #expect(o["a"] == .array([.bool(true), .none, .double(2.5), .string("x\u{E9}\u{1F64F}")]))
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "\"abc", "tru", "[1] 2", String(repeating: "[", count: 500)] {
+            #expect(throws: ChatTemplateError.self) { try JinjaValue(json: bad) }
+        }
+    }
 }
