@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFormat", "Tokenization"], swiftSettings: strict),
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

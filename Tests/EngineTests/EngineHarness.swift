@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import ModelFormat
 import Tokenization
+import Speculation
 import Transformer
 
 /// The bundled model behind an engine, and helpers that run requests to completion.
@@ -18,12 +19,31 @@ final class EngineHarness {
     let cache: PagedKVCache
     let engine: InferenceEngine
 
-    init(kvCacheMB: Int = 64, configuration: InferenceEngine.Configuration = .init()) throws {
+    init(kvCacheMB: Int = 64, configuration: InferenceEngine.Configuration = .init(), speculate: Bool = false) throws {
         checkpoint = try ModelCheckpoint.load(path: Self.modelPath)
         tokenizer = try Tokenizer.load(path: Self.modelPath)
         model = try TransformerModel(checkpoint: checkpoint, pool: ComputePool(threads: 2), maxTokensPerStep: 256)
         cache = model.makeCache(budgetMB: kvCacheMB)
-        engine = InferenceEngine(model: model, tokenizer: tokenizer, cache: cache, eosTokens: [0], configuration: configuration)
+        var setup: SpeculationSetup?
+        if speculate {
+            setup = SpeculationSetup(drafter: Drafter(datastore: try Self.datastore(tokenizer)), costModel: Self.flatCosts)
+        }
+        engine = InferenceEngine(model: model, tokenizer: tokenizer, cache: cache, eosTokens: [0],
+                                 configuration: configuration, speculation: setup)
+    }
+
+    /// A cost curve on which drafts look nearly free, so `auto` drafts a lot (the tests check correctness,
+    /// not the policy's economics).
+    static let flatCosts = StepCostModel(tokens: [1, 256], seconds: [0.001, 0.0011], secondsPerTokenContext: 0)
+
+    /// A small datastore from the long benchmark prompts (the real corpus takes too long to index in a debug build).
+    static func datastore(_ tokenizer: Tokenizer) throws -> Datastore {
+        let text = try String(contentsOf: fixtures.appendingPathComponent("bench/code-long.jsonl"), encoding: .utf8)
+        let documents = try text.split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return tokenizer.encode(object?["prompt"] as? String ?? "", addSpecialTokens: false).map { Int32($0) }
+        }
+        return try Datastore.build(documents: documents, vocabularySize: tokenizer.vocabularySize, separator: 0)
     }
 
     struct Outcome: Equatable {
