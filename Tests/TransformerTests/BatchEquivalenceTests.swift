@@ -91,16 +91,22 @@ struct BatchEquivalenceTests {
         return path
     }
 
+    /// The bundled model with `prompts[0]` prefilled and committed in a new sequence.
+    static func committedContext() throws -> (ModelHarness, [Int], Int) {
+        let harness = try ModelHarness(path: FixturePaths.bundledModel)
+        let sequence = harness.cache.createSequence()
+        var batch = Batch()
+        batch.appendChain(prompts[0], sequence: sequence, startPosition: 0, logits: .none)
+        _ = harness.model.forward(batch, cache: harness.cache)
+        harness.cache.commit(sequence, count: prompts[0].count)
+        return (harness, prompts[0], sequence)
+    }
+
     @Test("every tree node's logits equal its path run as a chain")
     func treeMask() throws {
-        let harness = try ModelHarness(path: FixturePaths.bundledModel)
-        let context = Self.prompts[0]
+        let (harness, context, sequence) = try Self.committedContext()
         let cache = harness.cache
-        let sequence = cache.createSequence()
         var batch = Batch()
-        batch.appendChain(context, sequence: sequence, startPosition: 0, logits: .none)
-        _ = harness.model.forward(batch, cache: cache)
-        cache.commit(sequence, count: context.count)
 
         batch.removeAll()
         for (index, node) in Self.tree.enumerated() {
@@ -120,14 +126,9 @@ struct BatchEquivalenceTests {
 
     @Test("accepting a tree path keeps exactly that path's cache entries")
     func acceptPath() throws {
-        let harness = try ModelHarness(path: FixturePaths.bundledModel)
-        let context = Self.prompts[0]
+        let (harness, context, sequence) = try Self.committedContext()
         let cache = harness.cache
-        let sequence = cache.createSequence()
         var batch = Batch()
-        batch.appendChain(context, sequence: sequence, startPosition: 0, logits: .none)
-        _ = harness.model.forward(batch, cache: cache)
-        cache.commit(sequence, count: context.count)
         batch.removeAll()
         for (index, node) in Self.tree.enumerated() {
             batch.append(token: node.token, position: context.count + Self.path(to: index).count - 1,

@@ -55,15 +55,16 @@ public struct Sampler: Sendable {
         }
     }
 
+    /// `logits` with penalties and bias applied (in `work`), or `logits` itself when there are none.
+    private func adjusted(_ logits: UnsafeBufferPointer<Float>, work: UnsafeMutableBufferPointer<Float>) -> UnsafeBufferPointer<Float> {
+        guard needsAdjustment else { return logits }
+        adjust(logits, into: work)
+        return UnsafeBufferPointer(work)
+    }
+
     /// The next token. `work` is scratch of the vocabulary's size.
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>, work: UnsafeMutableBufferPointer<Float>) -> Int {
-        let row: UnsafeBufferPointer<Float>
-        if needsAdjustment {
-            adjust(logits, into: work)
-            row = UnsafeBufferPointer(work)
-        } else {
-            row = logits
-        }
+        let row = adjusted(logits, work: work)
         if parameters.isGreedy {
             return Self.argmax(row)
         }
@@ -96,13 +97,7 @@ public struct Sampler: Sendable {
     /// The distribution `sample` draws from, as unnormalised weights over the whole vocabulary (zero for
     /// filtered tokens); a point mass on the argmax when greedy. For verifying draft tokens exactly.
     public mutating func weights(_ logits: UnsafeBufferPointer<Float>, work: UnsafeMutableBufferPointer<Float>) -> [Float] {
-        let row: UnsafeBufferPointer<Float>
-        if needsAdjustment {
-            adjust(logits, into: work)
-            row = UnsafeBufferPointer(work)
-        } else {
-            row = logits
-        }
+        let row = adjusted(logits, work: work)
         var weights = [Float](repeating: 0, count: row.count)
         if parameters.isGreedy {
             weights[Self.argmax(row)] = 1
