@@ -27,13 +27,9 @@ struct GGUFFile {
         }
         let tensorCount = try reader.read(UInt64.self, "the tensor count")
         let kvCount = try reader.read(UInt64.self, "the metadata count")
-        // Each tensor info takes at least 24 bytes and each key/value at least 12, so larger counts are corrupt.
-        guard tensorCount <= UInt64(min(Self.maxTensors, reader.remaining / 24)) else {
-            throw ModelFormatError(.badHeader, file: path, "tensor count is \(tensorCount); the file (\(mapping.bytes.count) bytes) cannot hold that many")
-        }
-        guard kvCount <= UInt64(reader.remaining / 12) else {
-            throw ModelFormatError(.badHeader, file: path, "metadata count is \(kvCount); the file (\(mapping.bytes.count) bytes) cannot hold that many")
-        }
+        // Each tensor info takes at least 24 bytes and each key/value at least 12: check before reserving.
+        try Self.checkCount(tensorCount, limit: Self.maxTensors, minimumBytes: 24, reader: reader, what: "tensor count")
+        try Self.checkCount(kvCount, limit: Self.maxArrayElements, minimumBytes: 12, reader: reader, what: "metadata count")
         var metadata: [String: GGUFValue] = [:]
         for index in 0..<Int(kvCount) {
             let key = try reader.readString(maxBytes: Self.maxKeyBytes, "metadata key #\(index)")
@@ -86,15 +82,24 @@ struct GGUFFile {
         case 9: 12
         default: 1
         }
-        guard count <= UInt64(maxArrayElements), count * minimumElementBytes <= UInt64(reader.remaining) else {
-            throw ModelFormatError(.badHeader, file: reader.file, "metadata '\(key)' is an array of \(count) elements; the file cannot hold that many (limit \(maxArrayElements))")
-        }
+        try checkCount(count, limit: maxArrayElements, minimumBytes: minimumElementBytes, reader: reader, what: "length of metadata '\(key)'")
         var elements: [GGUFValue] = []
         elements.reserveCapacity(Int(count))
         for _ in 0..<Int(count) {
             elements.append(try readValue(type: elementType, from: &reader, key: key, depth: depth + 1))
         }
         return .array(elements)
+    }
+
+    /// A count above `limit` is corrupt (`badHeader`); one whose elements cannot fit in the rest of the file
+    /// means the file was cut short (`truncated`). Either way nothing of that size is allocated.
+    private static func checkCount(_ count: UInt64, limit: Int, minimumBytes: UInt64, reader: ByteReader, what: String) throws {
+        guard count <= UInt64(limit) else {
+            throw ModelFormatError(.badHeader, file: reader.file, "\(what) is \(count); expected at most \(limit) (corrupt header)")
+        }
+        guard count * minimumBytes <= UInt64(reader.remaining) else {
+            throw ModelFormatError(.truncated, file: reader.file, "\(what) is \(count), but only \(reader.remaining) bytes follow at offset \(reader.offset) (file truncated?)")
+        }
     }
 
     // MARK: - Tensor infos
@@ -128,7 +133,8 @@ struct GGUFFile {
         let alignment = try Self.alignment(metadata, file: file)
         reader.align(to: alignment)
         let dataStart = reader.offset
-        guard dataStart <= mapping.bytes.count else {
+        // A file without tensors may end right after its metadata, before the alignment padding.
+        guard infos.isEmpty || dataStart <= mapping.bytes.count else {
             throw ModelFormatError(.truncated, file: file, "data section starts at byte \(dataStart) but the file has \(mapping.bytes.count) bytes")
         }
         return try infos.map { try tensor($0, dataStart: dataStart, alignment: alignment, mapping: mapping) }

@@ -21,6 +21,17 @@ enum GGUFNaming {
         "ffn_down.weight": "mlp.down_proj.weight",
     ]
 
+    /// The llama.cpp name for an HF name (for messages about missing tensors), or nil.
+    static func ggufName(_ huggingFaceName: String) -> String? {
+        if let entry = global.first(where: { $0.value == huggingFaceName }) { return entry.key }
+        let prefix = "model.layers."
+        guard huggingFaceName.hasPrefix(prefix) else { return nil }
+        let rest = huggingFaceName.dropFirst(prefix.count)
+        guard let dot = rest.firstIndex(of: "."), let layer = Int(rest[..<dot]),
+              let entry = perLayer.first(where: { $0.value == rest[rest.index(after: dot)...] }) else { return nil }
+        return "blk.\(layer).\(entry.key)"
+    }
+
     /// The HF name for a llama.cpp name, or nil for tensors without one (e.g. `rope_freqs.weight`).
     static func huggingFaceName(_ ggufName: String) -> String? {
         if let name = global[ggufName] { return name }

@@ -8,7 +8,8 @@ extension ModelCheckpoint {
         guard let configData = FileManager.default.contents(atPath: configPath) else {
             throw ModelFormatError(.missingFile, file: configPath, "missing; a Hugging Face model folder needs config.json")
         }
-        let configuration = try ModelConfiguration.decode(configJSON: configData, file: configPath)
+        var configuration = try ModelConfiguration.decode(configJSON: configData, file: configPath)
+        configuration.eosTokenIDs = try mergedEOS(configuration.eosTokenIDs, folder: folder)
         try configuration.validate(file: configPath)
 
         let files = try weightFiles(folder)
@@ -35,6 +36,18 @@ extension ModelCheckpoint {
         try validateTensors(tensors, configuration: configuration, file: missingFile, label: { "'\($0)'" })
         return ModelCheckpoint(path: folder, format: .safetensors, configuration: configuration, ggufMetadata: [:],
                                safetensorsMetadata: metadata, tensors: tensors)
+    }
+
+    /// generate() stops on generation_config.json's eos_token_id (Llama-3 instruct lists several there), so
+    /// those ids join config.json's.
+    private static func mergedEOS(_ ids: [Int], folder: String) throws -> [Int] {
+        let path = join(folder, "generation_config.json")
+        guard let data = FileManager.default.contents(atPath: path) else { return ids }
+        guard let root = try JSONValue.parse(data, file: path, what: "generation_config.json").objectValue else {
+            throw ModelFormatError(.badHeader, file: path, "generation_config.json is not a JSON object")
+        }
+        let extra = try ConfigObject(root, file: path).intList("eos_token_id") ?? []
+        return ids + extra.filter { !ids.contains($0) }
     }
 
     private struct WeightFiles {

@@ -16,12 +16,19 @@ extension ModelCheckpoint {
         guard let embedding = tensors["model.embed_tokens.weight"] else {
             throw ModelFormatError(.missingTensor, file: path, "tensor 'token_embd.weight' is missing; it gives the vocabulary size and is needed by every model")
         }
-        let configuration = try ModelConfiguration.fromGGUF(
+        var configuration = try ModelConfiguration.fromGGUF(
             metadata: gguf.metadata, embeddingShape: embedding.shape, hasOutput: tensors["lm_head.weight"] != nil,
             hasQueryBias: tensors["model.layers.0.self_attn.q_proj.bias"] != nil, file: path)
         try configuration.validate(file: path)
+        if let frequencies = tensors["rope_freqs.weight"], configuration.ropeScaling == nil {
+            let arch = configuration.architecture.rawValue
+            configuration.ropeScaling = try GGUFRopeFrequencies.scaling(
+                divisors: frequencies.floats(), theta: configuration.ropeTheta, headDim: configuration.headDim,
+                originalContext: gguf.metadata["\(arch).rope.scaling.original_context_length"]?.int, file: path)
+            try configuration.validate(file: path)
+        }
         try validateTensors(tensors, configuration: configuration, file: path) { name in
-            ggufNames[name].map { "'\($0)' (\(name))" } ?? "'\(name)'"
+            (ggufNames[name] ?? GGUFNaming.ggufName(name)).map { "'\($0)' (\(name))" } ?? "'\(name)'"
         }
         if gguf.metadata["general.architecture"]?.string == "llama" {
             unpermuteQueryKey(&tensors, configuration: configuration)

@@ -23,9 +23,11 @@ public final class ModelCheckpoint: @unchecked Sendable {
     /// `__metadata__` of the safetensors file(s); empty for GGUF.
     public let safetensorsMetadata: [String: String]
     private let tensors: [String: Tensor]
+    private let sortedNames: [String]
 
-    /// Every tensor's canonical name, sorted. GGUF tensors without an HF name keep their llama.cpp name.
-    public var tensorNames: [String] { tensors.keys.sorted() }
+    /// Every tensor's canonical name, sorted. GGUF tensors without an HF name keep their llama.cpp name
+    /// (e.g. `rope_freqs.weight`).
+    public var tensorNames: [String] { sortedNames }
 
     init(path: String, format: Format, configuration: ModelConfiguration, ggufMetadata: [String: GGUFValue],
          safetensorsMetadata: [String: String], tensors: [String: Tensor]) {
@@ -35,6 +37,7 @@ public final class ModelCheckpoint: @unchecked Sendable {
         self.ggufMetadata = ggufMetadata
         self.safetensorsMetadata = safetensorsMetadata
         self.tensors = tensors
+        self.sortedNames = tensors.keys.sorted()
     }
 
     /// Loads and validates a checkpoint.
@@ -50,7 +53,8 @@ public final class ModelCheckpoint: @unchecked Sendable {
         if try startsWithGGUFMagic(path) || path.hasSuffix(".gguf") { return try loadGGUF(path) }
         if path.hasSuffix(".safetensors") || path.hasSuffix(".json") {
             // A file inside a Hugging Face folder: load the folder.
-            return try loadFolder((path as NSString).deletingLastPathComponent)
+            let folder = (path as NSString).deletingLastPathComponent
+            return try loadFolder(folder.isEmpty ? "." : folder)
         }
         throw ModelFormatError(.badMagic, file: path, "is neither a GGUF file nor a Hugging Face model folder")
     }

@@ -147,7 +147,7 @@ extension ModelConfiguration {
             ropeTheta: theta,
             ropeScaling: scaling,
             tieWordEmbeddings: try json.bool("tie_word_embeddings") ?? false,
-            attentionBias: architecture == .qwen2 ? true : (architecture == .llama ? try json.bool("attention_bias") ?? false : false),
+            attentionBias: try attentionBias(json, architecture: architecture),
             slidingWindow: try slidingWindow(json, architecture: architecture, layers: layers, defaults: defaults),
             bosTokenID: bos,
             eosTokenIDs: eos
@@ -168,6 +168,15 @@ extension ModelConfiguration {
         }
         let found = classes.isEmpty ? "no model_type and no architectures" : "architectures \(classes)"
         throw ModelFormatError(.unknownArchitecture, file: json.file, "\(found); expected model_type llama, mistral or qwen2")
+    }
+
+    /// Qwen2 always has q/k/v biases; Llama has them when `attention_bias`; Mistral never.
+    private static func attentionBias(_ json: ConfigObject, architecture: Architecture) throws -> Bool {
+        switch architecture {
+        case .qwen2: true
+        case .llama: try json.bool("attention_bias") ?? false
+        case .mistral: false
+        }
     }
 
     private static func rejectUnsupported(_ json: ConfigObject, architecture: Architecture) throws {

@@ -96,6 +96,9 @@ public struct ModelConfiguration: Sendable, Equatable {
         for (key, value) in sizes where value > 1 << 24 {
             throw fail("\(key) is \(value); expected at most \(1 << 24)")
         }
+        guard numHiddenLayers <= 4096 else {
+            throw fail("num_hidden_layers is \(numHiddenLayers); expected at most 4096")
+        }
         guard numAttentionHeads % numKeyValueHeads == 0 else {
             throw fail("num_attention_heads (\(numAttentionHeads)) is not a multiple of num_key_value_heads (\(numKeyValueHeads)); grouped-query attention needs whole groups")
         }

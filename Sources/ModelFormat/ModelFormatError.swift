@@ -49,10 +49,26 @@ public struct ModelFormatError: Error, CustomStringConvertible, Sendable {
     public init(_ code: Code, file: String, _ message: String) {
         self.code = code
         self.file = file
-        self.message = message
+        // Names and values come from the file itself; escape control characters so the message stays one line.
+        self.message = Self.escapingControlCharacters(message)
     }
 
-    public var description: String { "\(file): \(message)" }
+    static func escapingControlCharacters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    public var description: String { "\(Self.escapingControlCharacters(file)): \(message)" }
 }
 
 /// Renders a shape the way messages print it: `[4096, 1024]`.

@@ -78,6 +78,8 @@ struct ConfigurationTests {
         let unknown = expectError(.unknownArchitecture) { _ = try decode(#"{"model_type": "gpt2"}"#) }
         #expect(unknown?.description == "config.json: model_type is 'gpt2'; expected one of llama, mistral, qwen2")
         expectError(.unknownArchitecture) { _ = try decode(#"{"hidden_size": 64}"#) }
+        let newline = expectError(.unknownArchitecture) { _ = try decode(#"{"model_type": "lla\nma"}"#) }
+        #expect(newline?.message.hasPrefix(#"model_type is 'lla\nma'"#) == true)  // escaped: stays one line
         #expect(try decode(#"{"architectures": ["MistralForCausalLM"]}"#).architecture == .mistral)
         let wrongType = expectError(.invalidValue) { _ = try decode(#"{"model_type": "llama", "hidden_size": "64"}"#) }
         #expect(wrongType?.message.contains("'hidden_size'") == true)

@@ -140,6 +140,21 @@ struct MalformedSafetensorsTests {
         }
     }
 
+    @Test("generation_config.json eos ids join config.json's; a broken one is named")
+    func generationConfig() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let folder = try copyFolder(Fixtures.m1, in: temp)
+        let path = folder + "/generation_config.json"
+        try Data(#"{"eos_token_id": [1023, 5, 7], "bos_token_id": 1023}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try ModelCheckpoint.load(path: folder).configuration.eosTokenIDs == [1023, 5, 7])
+        try Data(#"{"eos_token_id": "x"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let error = expectError(.invalidValue) { _ = try ModelCheckpoint.load(path: folder) }
+        #expect(error?.description.hasPrefix(path + ": key 'eos_token_id' is a string") == true)
+        try Data(#"{"eos_token_id": [4096]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        expectError(.inconsistentConfig) { _ = try ModelCheckpoint.load(path: folder) }
+    }
+
     @Test("unknown architecture and inconsistent config are reported before any weight is read")
     func configErrors() throws {
         let temp = try TemporaryDirectory()
