@@ -36,6 +36,11 @@ public struct StreamingDetokenizer: Sendable {
               current.utf8.starts(with: emitted.utf8) else { return "" }
         prefixOffset = readOffset
         readOffset = ids.count
+        if prefixOffset > 256 {  // ids before the window are never read again
+            ids.removeFirst(prefixOffset)
+            readOffset -= prefixOffset
+            prefixOffset = 0
+        }
         return Self.suffix(of: current, after: emitted)
     }
 

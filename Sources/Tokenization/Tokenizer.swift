@@ -1,4 +1,3 @@
-
 /// A Hugging Face-compatible BPE tokenizer (byte-level GPT-2 / Llama-3 / Qwen2 style and
 /// SentencePiece-BPE with byte fallback), loaded from `tokenizer.json` or a GGUF vocabulary.
 /// `encode` and `decode` give exactly the ids and text of HF `tokenizers` for the same file.

@@ -103,3 +103,18 @@ struct StreamingRandomIDTests {
         }
     }
 }
+
+/// A long generation (past the point where old ids are dropped) still streams to exactly `decode`.
+struct StreamingLongTextTests {
+    @Test(arguments: ["pycode", "t3_spm"])
+    func longStreamEqualsDecode(name: String) throws {
+        let tokenizer = try HFReferenceTests.tokenizer(name)
+        let text = try HFReferenceTests.text(HFReference.corpusText) + HFReferenceTests.text(HFReference.stressText)
+        let ids = tokenizer.encode(text, addSpecialTokens: false)
+        #expect(ids.count > 2000)
+        let deltas = StreamingDetokenizerTests.stream(tokenizer, Array(ids.dropFirst(3)), skip: false, prior: Array(ids.prefix(3)))
+        let expected = String(decoding: tokenizer.decode(ids, skipSpecialTokens: false).utf8
+            .dropFirst(tokenizer.decode(Array(ids.prefix(3)), skipSpecialTokens: false).utf8.count), as: UTF8.self)
+        #expect(deltas.joined() == expected)
+    }
+}
