@@ -48,6 +48,7 @@ public struct DrafterConfiguration: Sendable, Equatable {
         c.combination = .reference
         c.maxDepth = 8
         c.maxSamples = 100
+        c.datastorePseudoCount = 0
         return c
     }
 
