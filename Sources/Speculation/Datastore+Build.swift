@@ -7,7 +7,7 @@ extension Datastore {
         documents: some Sequence<[Int32]>, vocabularySize: Int, separator: Int32?,
         progress: (Double) -> Void = { _ in }
     ) throws -> Datastore {
-        guard vocabularySize >= 1, vocabularySize <= Int(UInt32.max) else {
+        guard vocabularySize >= 1, vocabularySize <= maxVocabularySize else {
             throw DatastoreError("datastore build: vocabulary size \(vocabularySize) out of range")
         }
         if let s = separator, s < 0 || Int(s) >= vocabularySize {
@@ -34,6 +34,9 @@ extension Datastore {
         tokens: [Int32], documentCount: Int, vocabularySize: Int, separator: Int32?,
         tokenWidth: Int? = nil, positionWidth: Int? = nil, progress: (Double) -> Void = { _ in }
     ) throws -> Datastore {
+        guard vocabularySize >= 1, vocabularySize <= maxVocabularySize else {
+            throw DatastoreError("datastore build: vocabulary size \(vocabularySize) out of range 1...\(maxVocabularySize)")
+        }
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
             throw DatastoreError("datastore build: token \(bad) outside the vocabulary of \(vocabularySize)")
         }

@@ -58,8 +58,8 @@ struct Header: Equatable {
         let sep = Int32(bitPattern: u32(24))
         guard tw == 2 || tw == 4 else { throw fail("token width \(tw), expected 2 or 4") }
         guard pw == 4 || pw == 8 else { throw fail("position width \(pw), expected 4 or 8") }
-        guard vocab >= 1, tw == 4 || vocab <= 1 << 16 else {
-            throw fail("vocabulary size \(vocab) does not fit \(tw)-byte tokens")
+        guard vocab >= 1, vocab <= Datastore.maxVocabularySize, tw == 4 || vocab <= 1 << 16 else {
+            throw fail("vocabulary size \(vocab) does not fit \(tw)-byte tokens (at most \(Datastore.maxVocabularySize))")
         }
         guard sep == -1 || (sep >= 0 && Int(sep) < vocab) else {
             throw fail("separator token \(sep) outside the vocabulary of \(vocab)")

@@ -28,6 +28,8 @@ public final class Datastore: @unchecked Sendable {
     static let magic: [UInt8] = Array("SSSDDS01".utf8)
     static let version: UInt32 = 1
     static let headerSize = 64
+    /// Largest vocabulary accepted (the per-token tables are sized by it; real ones are < 2^20).
+    public static let maxVocabularySize = 1 << 24
 
     /// Size of the vocabulary the tokens come from; a model with another vocabulary must not use this file.
     public let vocabularySize: Int

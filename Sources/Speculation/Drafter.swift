@@ -98,7 +98,7 @@ public struct Drafter: Sendable {
             let prompt = expert.source == Expert.promptSource
             let total = prompt ? state.continuationWeight(of: expert.node) : datastoreTrie.weight(expert.node)
             guard total > 0 else { continue }
-            let denominator = prompt ? total + configuration.promptPseudoCount : total
+            let denominator = total + (prompt ? configuration.promptPseudoCount : configuration.datastorePseudoCount)
             let scale = expert.weight * (atRoot ? 1 : expert.discount) / denominator
             if prompt {
                 gatherChildren(of: expert.node, in: state.trie, scale: scale, fromPrompt: true, expert: e, count: count)

@@ -48,12 +48,15 @@ public struct DrafterConfiguration: Sendable, Equatable {
         c.combination = .reference
         c.maxDepth = 8
         c.maxSamples = 100
+        c.datastorePseudoCount = 0
         return c
     }
 
     /// Added to a request-trie node's count when estimating its next-token probabilities, so a
     /// context seen once weighs less than one seen many times with the same continuation.
     public var promptPseudoCount: Float = 0
+    /// The same for the datastore's counts (its deep nodes rest on few sampled hits).
+    public var datastorePseudoCount: Float = 1
 
     /// Per-level discount of a request-trie match of length m: base + step·m, at most 1 (the
     /// reference's 0.6 + 0.1·m).

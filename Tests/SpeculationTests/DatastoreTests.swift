@@ -164,6 +164,7 @@ import Testing
         try expectFailure("positions", mentioning: "position width") { $0[16] = 5 }
         try expectFailure("vocab", mentioning: "vocabulary") { $0[20] = 0; $0[21] = 0; $0[22] = 2 }
         try expectFailure("separator", mentioning: "separator") { $0[24] = 9 }
+        try expectFailure("huge-vocab", mentioning: "vocabulary") { $0[12] = 4; $0[23] = 0xFF }
         try expectFailure("truncated", mentioning: "bytes") { $0.removeLast(3) }
         try expectFailure("header-only", mentioning: "bytes") { $0 = $0.prefix(40) }
         try expectFailure("count", mentioning: "token") { $0[32] &+= 1 }

@@ -51,7 +51,9 @@ import Testing
         // The request: "1 2 3 4" was followed by 5 before, and the stream ends in "1 2 3 4".
         let state = RequestDraftState(prompt: [1, 2, 3, 4, 5, 9, 1, 2, 3, 4])
         var tree = DraftTree()
-        var mixture = Drafter(datastore: store)
+        var exact = DrafterConfiguration()
+        exact.datastorePseudoCount = 0  // raw frequencies, for exact numbers
+        var mixture = Drafter(datastore: store, configuration: exact)
         mixture.draft(state: state, budget: 8, into: &tree)
         let five = try #require(tree.child(of: -1, token: 5))
         let six = try #require(tree.child(of: -1, token: 6))
@@ -72,13 +74,20 @@ import Testing
     @Test func datastoreAloneDraftsTheCorpusContinuation() throws {
         let corpus: [[Int32]] = Array(repeating: [1, 2, 3, 4, 5, 6, 7, 8, 9], count: 5)
         let store = try Datastore.build(documents: corpus, vocabularySize: 10, separator: 0)
-        var drafter = Drafter(datastore: store)
+        var exact = DrafterConfiguration()
+        exact.datastorePseudoCount = 0
+        var drafter = Drafter(datastore: store, configuration: exact)
         var tree = DraftTree()
         drafter.draft(state: RequestDraftState(prompt: [0, 1, 2, 3]), budget: 15, into: &tree)
         // A single chain, stopped at the document's end; no budget wasted on nothing.
         #expect(tree.tokens == [4, 5, 6, 7, 8, 9])
         #expect(tree.parents == [-1, 0, 1, 2, 3, 4])
         #expect(abs(tree.expectedAcceptedLength - 6) < 1e-3)
+        // With the default pseudo-count each level rests on 20 hits: P = 20 / 21 per level.
+        var shrunk = Drafter(datastore: store)
+        shrunk.draft(state: RequestDraftState(prompt: [0, 1, 2, 3]), budget: 15, into: &tree)
+        #expect(tree.tokens == [4, 5, 6, 7, 8, 9])
+        #expect(abs(tree.probabilities[1] - (20.0 / 21) * (20.0 / 21)) < 1e-4)
         #expect(drafter.lastLookup.longestMatch == 4)
     }
 
