@@ -162,6 +162,17 @@ extension JinjaRenderer {
                 return o[key] ?? args.get(1, "default") ?? .none
             default: break
             }
+        case .array(let items):
+            switch method {
+            case "index":
+                let needle = args.get(0, "value") ?? .undefined
+                if let index = items.firstIndex(where: { JinjaArithmetic.equals($0, needle) }) { return .int(index) }
+                throw ChatTemplateError("list.index(x): x not in list", at: args.position)
+            case "count":
+                let needle = args.get(0, "value") ?? .undefined
+                return .int(items.filter { JinjaArithmetic.equals($0, needle) }.count)
+            default: break
+            }
         default: break
         }
         throw ChatTemplateError("unsupported method '\(method)' on '\(value.typeName)'", at: args.position)
@@ -194,6 +205,14 @@ extension JinjaRenderer {
             return .bool(false)
         case "upper": return .string(s.uppercased())
         case "lower": return .string(s.lowercased())
+        case "isdigit", "isalpha", "isalnum", "isspace":
+            let test: (Unicode.Scalar) -> Bool = switch method {
+            case "isdigit": { $0.properties.numericType == .decimal || $0.properties.numericType == .digit }
+            case "isalpha": { $0.properties.isAlphabetic }
+            case "isalnum": { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+            default: JinjaLexer.isSpace
+            }
+            return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy(test))
         case "title": return .string(JinjaStrings.titleMethod(s))
         case "capitalize": return .string(JinjaStrings.capitalize(s))
         case "replace":
