@@ -98,11 +98,7 @@ extension JinjaRenderer {
             if case .int(let i) = n, i != Int.min { return .int(abs(i)) }
             return .double(abs(n.asDouble))
         case "unique":
-            var seen: [JinjaValue] = []
-            for item in try iterate(value, what: "unique input", at: position) where !seen.contains(where: { JinjaArithmetic.equals($0, item) }) {
-                seen.append(item)
-            }
-            return .array(seen)
+            return .array(try uniqueFilter(value, args))
         case "sort": return .array(try sortFilter(value, args))
         case "min", "max":
             // min/max(case_sensitive=False, attribute=None); like Python, the first of equal extremes wins.
@@ -270,6 +266,27 @@ extension JinjaRenderer {
         }
         if let failure { throw failure }
         return sorted.map { $0.1 }
+    }
+
+    /// `unique(case_sensitive=False, attribute=None)`: first occurrences, strings compared case-insensitively.
+    private func uniqueFilter(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> [JinjaValue] {
+        let caseSensitive = args.bool(0, "case_sensitive")
+        let attribute = try args.string(1, "attribute")
+        var seenKeys: [JinjaValue] = []
+        var result: [JinjaValue] = []
+        for item in try iterate(value, what: "unique input", at: args.position) {
+            var key = attribute.map { attributeValue(item, $0) } ?? item
+            switch key {
+            case .array, .object: throw ChatTemplateError("filter 'unique': unhashable type '\(key.typeName)'", at: args.position)
+            case .string(let s) where !caseSensitive: key = .string(s.lowercased())
+            default: break
+            }
+            if !seenKeys.contains(where: { JinjaArithmetic.equals($0, key) }) {
+                seenKeys.append(key)
+                result.append(item)
+            }
+        }
+        return result
     }
 
     /// `dictsort(case_sensitive=false, by='key', reverse=false)`: (key, value) pairs in sorted order.
