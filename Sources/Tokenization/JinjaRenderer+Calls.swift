@@ -44,10 +44,14 @@ extension JinjaRenderer {
             }
         case "even", "odd":
             if case .undefined = value { throw ChatTemplateError("test '\(name)' on an undefined value", at: position) }
-            guard case .int(let i)? = JinjaArithmetic.number(value) else {
-                throw ChatTemplateError("test '\(name)' needs an integer, got '\(value.typeName)'", at: position)
+            // Python: value % 2 == 1 (odd) / == 0 (even), so floats work too.
+            switch JinjaArithmetic.number(value) {
+            case .int(let i)?: return (i & 1 == 0) == (name == "even")
+            case .double(let d)?:
+                let r = d - 2 * (d / 2).rounded(.down)
+                return name == "even" ? r == 0 : r == 1
+            case nil: throw ChatTemplateError("test '\(name)' needs a number, got '\(value.typeName)'", at: position)
             }
-            return (i % 2 == 0) == (name == "even")
         case "divisibleby":
             guard case .int(let i)? = JinjaArithmetic.number(value), case .int(let d)? = JinjaArithmetic.number(try argument()),
                   d != 0 else {
