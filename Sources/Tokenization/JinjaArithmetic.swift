@@ -61,6 +61,8 @@ enum JinjaArithmetic {
 
     static func apply(_ op: String, _ a: JinjaValue, _ b: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
         if let x = number(a), let y = number(b) { return try numeric(op, x, y, at: position) }
+        // bool is an int subclass in Python: 'ab' * True == 'ab'.
+        let (a, b) = (boolAsInt(a), boolAsInt(b))
         switch (op, a, b) {
         case ("+", .string(let x), .string(let y)):
             return try sized(.string(x + y), at: position)
@@ -73,6 +75,11 @@ enum JinjaArithmetic {
         default:
             throw ChatTemplateError("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'", at: position)
         }
+    }
+
+    private static func boolAsInt(_ v: JinjaValue) -> JinjaValue {
+        if case .bool(let flag) = v { return .int(flag ? 1 : 0) }
+        return v
     }
 
     private static func sized(_ v: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {

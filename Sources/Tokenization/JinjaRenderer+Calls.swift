@@ -44,10 +44,14 @@ extension JinjaRenderer {
             }
         case "even", "odd":
             if case .undefined = value { throw ChatTemplateError("test '\(name)' on an undefined value", at: position) }
-            guard case .int(let i)? = JinjaArithmetic.number(value) else {
-                throw ChatTemplateError("test '\(name)' needs an integer, got '\(value.typeName)'", at: position)
+            // Python: value % 2 == 1 (odd) / == 0 (even), so floats work too.
+            switch JinjaArithmetic.number(value) {
+            case .int(let i)?: return (i & 1 == 0) == (name == "even")
+            case .double(let d)?:
+                let r = d - 2 * (d / 2).rounded(.down)
+                return name == "even" ? r == 0 : r == 1
+            case nil: throw ChatTemplateError("test '\(name)' needs a number, got '\(value.typeName)'", at: position)
             }
-            return (i % 2 == 0) == (name == "even")
         case "divisibleby":
             guard case .int(let i)? = JinjaArithmetic.number(value), case .int(let d)? = JinjaArithmetic.number(try argument()),
                   d != 0 else {
@@ -162,6 +166,17 @@ extension JinjaRenderer {
                 return o[key] ?? args.get(1, "default") ?? .none
             default: break
             }
+        case .array(let items):
+            switch method {
+            case "index":
+                let needle = args.get(0, "value") ?? .undefined
+                if let index = items.firstIndex(where: { JinjaArithmetic.equals($0, needle) }) { return .int(index) }
+                throw ChatTemplateError("list.index(x): x not in list", at: args.position)
+            case "count":
+                let needle = args.get(0, "value") ?? .undefined
+                return .int(items.filter { JinjaArithmetic.equals($0, needle) }.count)
+            default: break
+            }
         default: break
         }
         throw ChatTemplateError("unsupported method '\(method)' on '\(value.typeName)'", at: args.position)
@@ -194,6 +209,14 @@ extension JinjaRenderer {
             return .bool(false)
         case "upper": return .string(s.uppercased())
         case "lower": return .string(s.lowercased())
+        case "isdigit", "isalpha", "isalnum", "isspace":
+            let test: (Unicode.Scalar) -> Bool = switch method {
+            case "isdigit": { $0.properties.numericType == .decimal || $0.properties.numericType == .digit }
+            case "isalpha": { $0.properties.isAlphabetic }
+            case "isalnum": { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+            default: JinjaLexer.isSpace
+            }
+            return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy(test))
         case "title": return .string(JinjaStrings.titleMethod(s))
         case "capitalize": return .string(JinjaStrings.capitalize(s))
         case "replace":

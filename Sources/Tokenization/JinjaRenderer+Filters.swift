@@ -38,6 +38,7 @@ extension JinjaRenderer {
         "trim", "length", "count", "upper", "lower", "title", "capitalize", "default", "d", "tojson", "string", "int",
         "float", "join", "first", "last", "list", "reverse", "replace", "items", "selectattr", "rejectattr", "select",
         "reject", "map", "safe", "e", "escape", "abs", "unique", "sort", "min", "max", "sum", "indent", "wordcount", "round",
+        "dictsort", "attr", "center",
     ]
 
     mutating func applyFilter(_ name: String, _ value: JinjaValue, _ positional: [JinjaValue], _ keyword: [(String, JinjaValue)],
@@ -97,19 +98,32 @@ extension JinjaRenderer {
             if case .int(let i) = n, i != Int.min { return .int(abs(i)) }
             return .double(abs(n.asDouble))
         case "unique":
-            var seen: [JinjaValue] = []
-            for item in try iterate(value, what: "unique input", at: position) where !seen.contains(where: { JinjaArithmetic.equals($0, item) }) {
-                seen.append(item)
-            }
-            return .array(seen)
+            return .array(try uniqueFilter(value, args))
         case "sort": return .array(try sortFilter(value, args))
         case "min", "max":
-            let sorted = try sortFilter(value, args)
-            return (name == "min" ? sorted.first : sorted.last) ?? .undefined
+            // min/max(case_sensitive=False, attribute=None); like Python, the first of equal extremes wins.
+            var keyword: [(String, JinjaValue)] = [("reverse", .bool(name == "max")),
+                                                   ("case_sensitive", .bool(args.bool(0, "case_sensitive")))]
+            if let attribute = args.get(1, "attribute") { keyword.append(("attribute", attribute)) }
+            let sortArgs = JinjaCallArguments(positional: [], keyword: keyword, callee: args.callee, position: position)
+            return try sortFilter(value, sortArgs).first ?? .undefined
         case "sum": return try sumFilter(value, args)
         case "indent": return .string(try indentFilter(value.pythonString, args))
         case "wordcount": return .int(JinjaStrings.wordCount(value.pythonString))
         case "round": return try roundFilter(value, args)
+        case "dictsort": return .array(try dictSort(value, args))
+        case "attr":
+            // Python getattr only: dict keys are not attributes, so on template data this is always undefined.
+            guard try args.string(0, "name") != nil else {
+                throw ChatTemplateError("filter 'attr' needs an attribute name", at: position)
+            }
+            return .undefined
+        case "center":
+            let text = value.pythonString, width = try args.int(0, "width", default: 80)
+            let total = max(0, width - text.unicodeScalars.count)
+            // Python's str.center puts the odd extra space on the right unless width and length are both odd.
+            let left = total / 2 + (total & width & 1)
+            return .string(String(repeating: " ", count: left) + text + String(repeating: " ", count: total - left))
         default:
             throw ChatTemplateError("unknown filter '\(name)'", at: position)
         }
@@ -239,17 +253,61 @@ extension JinjaRenderer {
             return (key, item)
         }
         var failure: ChatTemplateError?
+        let reverse = args.bool(0, "reverse")
+        // Python's sorted(reverse=True) keeps equal items in input order, so compare flipped rather than reversing.
         let sorted = keyed.sorted { a, b in
             do throws(ChatTemplateError) {
-                return try JinjaArithmetic.order(a.0, b.0, op: "<", at: args.position) < 0
+                let order = try JinjaArithmetic.order(a.0, b.0, op: "<", at: args.position)
+                return reverse ? order > 0 : order < 0
             } catch {
                 failure = error
                 return false
             }
         }
         if let failure { throw failure }
-        let items = sorted.map { $0.1 }
-        return args.bool(0, "reverse") ? items.reversed() : items
+        return sorted.map { $0.1 }
+    }
+
+    /// `unique(case_sensitive=False, attribute=None)`: first occurrences, strings compared case-insensitively.
+    private func uniqueFilter(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> [JinjaValue] {
+        let caseSensitive = args.bool(0, "case_sensitive")
+        let attribute = try args.string(1, "attribute")
+        var seenKeys: [JinjaValue] = []
+        var result: [JinjaValue] = []
+        for item in try iterate(value, what: "unique input", at: args.position) {
+            var key = attribute.map { attributeValue(item, $0) } ?? item
+            switch key {
+            case .array, .object: throw ChatTemplateError("filter 'unique': unhashable type '\(key.typeName)'", at: args.position)
+            case .string(let s) where !caseSensitive: key = .string(s.lowercased())
+            default: break
+            }
+            if !seenKeys.contains(where: { JinjaArithmetic.equals($0, key) }) {
+                seenKeys.append(key)
+                result.append(item)
+            }
+        }
+        return result
+    }
+
+    /// `dictsort(case_sensitive=false, by='key', reverse=false)`: (key, value) pairs in sorted order.
+    private func dictSort(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> [JinjaValue] {
+        guard case .object(let o) = value else {
+            throw ChatTemplateError("filter 'dictsort' needs a mapping, got '\(value.typeName)'", at: args.position)
+        }
+        let pairs: [JinjaValue] = o.entries.map { .array([.string($0.key), $0.value]) }
+        let byValue = try args.string(1, "by", default: "key") == "value"
+        var keyed: [JinjaValue] = []
+        for pair in pairs {
+            guard case .array(let kv) = pair else { continue }
+            keyed.append(.array([byValue ? kv[1] : kv[0], pair]))
+        }
+        let sortArgs = JinjaCallArguments(positional: [], keyword: [("reverse", .bool(args.bool(2, "reverse"))),
+            ("case_sensitive", .bool(args.bool(0, "case_sensitive"))), ("attribute", .string("0"))],
+            callee: args.callee, position: args.position)
+        return try sortFilter(.array(keyed), sortArgs).compactMap { item -> JinjaValue? in
+            guard case .array(let kv) = item else { return nil }
+            return kv[1]
+        }
     }
 
     private func sumFilter(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> JinjaValue {
