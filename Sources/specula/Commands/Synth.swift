@@ -31,7 +31,6 @@ struct Synth: ParsableCommand {
         }
         let shape = try requestedShape()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let started = Date()
         let writer: SynthWriter
         if let embed {
             let source = try ModelCheckpoint.load(path: embed)
@@ -50,13 +49,13 @@ struct Synth: ParsableCommand {
         } else {
             writer = SynthWriter(random: shape, dtype: type, seed: seed)
         }
+        let progress = ProgressBar(label: "synth")
         try writer.write(to: out) { fraction in
-            FileHandleOutput.standardError.write("\rwriting \(out): \(Int(fraction * 100))%")
+            progress.update(fraction, detail: "writing \(out)")
         }
         let parameters = writer.configuration.parameterCount
         let billions = String(format: "%.3f", Double(parameters) / 1e9)
-        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-        FileHandleOutput.standardError.write("\rwrote \(out): \(billions)B parameters, \(dtype), \(seconds) s\n")
+        progress.finish("wrote \(out): \(billions)B parameters, \(dtype)")
     }
 
     private func requestedShape() throws -> SynthShape {
