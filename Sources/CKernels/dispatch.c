@@ -22,16 +22,20 @@ size_t ck_row_bytes(int wtype, size_t columns) {
     }
 }
 
-size_t ck_padded_columns(size_t columns) { return (columns + 31) & ~(size_t)31; }
+size_t ck_activation_stride(size_t columns) {
+    // Rounded up to whole blocks of 32, plus one cache line so the rows of consecutive tokens do not
+    // all fall into the same L1 set (8 tokens x 8 KB strides would thrash an 8-way cache).
+    return ((columns + 31) & ~(size_t)31) + 16;
+}
 
 void ck_prepare_activations(int wtype, const float *x, size_t ldx, size_t n, size_t columns, float *xp) {
-    size_t padded = ck_padded_columns(columns);
+    size_t stride = ck_activation_stride(columns), padded = (columns + 31) & ~(size_t)31;
     for (size_t t = 0; t < n; t++) {
         const float *src = x + t * ldx;
-        float *dst = xp + t * padded;
+        float *dst = xp + t * stride;
         if (wtype != CK_W_BF16) {
             memcpy(dst, src, columns * sizeof(float));
-            for (size_t k = columns; k < padded; k++) dst[k] = 0;
+            for (size_t k = columns; k < stride; k++) dst[k] = 0;
             continue;
         }
         for (size_t b = 0; b < padded; b += 32) {
@@ -41,6 +45,7 @@ void ck_prepare_activations(int wtype, const float *x, size_t ldx, size_t n, siz
                 dst[b + 16 + j] = odd < columns ? src[odd] : 0;
             }
         }
+        for (size_t k = padded; k < stride; k++) dst[k] = 0;
     }
 }
 

@@ -94,7 +94,7 @@ static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
 
 void ck_matmul_rows_avx2(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,
                          const float *xp, size_t n, float *y, size_t ldy, int accumulate) {
-    size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_padded_columns(columns);
+    size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_activation_stride(columns);
     size_t block_rows = ck_rows_per_block(row_bytes, TILE_ROWS);
     for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
         size_t r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;

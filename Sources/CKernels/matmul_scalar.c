@@ -23,7 +23,7 @@ CK_INLINE size_t activation_index(int wtype, size_t k) {
 
 void ck_matmul_rows_scalar(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,
                            const float *xp, size_t n, float *y, size_t ldy, int accumulate) {
-    size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_padded_columns(columns);
+    size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_activation_stride(columns);
     for (size_t r = row_begin; r < row_end; r++) {
         const uint8_t *row = w + r * row_bytes;
         for (size_t t = 0; t < n; t++) {

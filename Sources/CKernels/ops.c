@@ -48,20 +48,22 @@ static CK_AVX512 double sum_squares_avx512(const float *x, size_t n) {
 #ifndef READ_PREFETCH_BYTES
 #define READ_PREFETCH_BYTES 4096
 #endif
+/// Reads the buffer as 4 concurrent sequential streams (one per quarter) with software prefetch,
+/// the access pattern of the matmul kernels (several rows at once), which DRAM serves faster than
+/// a single stream.
 static CK_AVX512 double read_stream_avx512(const void *data, size_t bytes) {
-    const __m512i *p = (const __m512i *)data;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    size_t lines = bytes / 64, i = 0;
-    for (; i + 4 <= lines; i += 4) {
-        for (int j = 0; j < 4; j++) _mm_prefetch((const char *)(p + i + j) + READ_PREFETCH_BYTES, _MM_HINT_T1);
-        a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p + i));
-        a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(p + i + 1));
-        a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(p + i + 2));
-        a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(p + i + 3));
+    size_t lines = bytes / 64 / 4;
+    const __m512i *p[4];
+    for (int j = 0; j < 4; j++) p[j] = (const __m512i *)data + j * lines;
+    __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+    for (size_t i = 0; i < lines; i++) {
+        for (int j = 0; j < 4; j++) {
+            _mm_prefetch((const char *)(p[j] + i) + READ_PREFETCH_BYTES, _MM_HINT_T1);
+            a[j] = _mm512_add_epi64(a[j], _mm512_loadu_si512(p[j] + i));
+        }
     }
-    for (; i < lines; i++) a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p + i));
-    a0 = _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3));
-    return (double)_mm512_reduce_add_epi64(a0);
+    __m512i s = _mm512_add_epi64(_mm512_add_epi64(a[0], a[1]), _mm512_add_epi64(a[2], a[3]));
+    return (double)_mm512_reduce_add_epi64(s);
 }
 
 static CK_AVX512 double fma_loop_avx512(size_t iterations) {

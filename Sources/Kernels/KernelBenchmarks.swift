@@ -6,7 +6,7 @@ import COpenBLAS
 public enum KernelBenchmarks {
     /// Bytes per second all pool threads together read from memory (a buffer far larger than L3,
     /// each thread streaming its own part; best of a few passes).
-    public static func measureReadBandwidth(pool: ComputePool, bytes: Int = 512 << 20, passes: Int = 4) -> Double {
+    public static func measureReadBandwidth(pool: ComputePool, bytes: Int = 512 << 20, passes: Int = 8) -> Double {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
         defer { buffer.deallocate() }
         fillRandom(buffer, bytes: bytes, seed: 1)
@@ -60,7 +60,8 @@ public enum KernelBenchmarks {
     /// through enough distinct matrices (`totalBytes` together) that the weights come from memory.
     public static func measureMatMul(type: WeightType, rows: Int, columns: Int, tokens: [Int], pool: ComputePool,
                                      bandwidth: Double, peakFLOPs: Double, totalBytes: Int = 256 << 20,
-                                     includeSgemm: Bool = true, minimumSeconds: Double = 0.25) -> [MatMulResult] {
+                                     includeSgemm: Bool = true, minimumSeconds: Double = 0.25,
+                                     isa: KernelISA = .detected) -> [MatMulResult] {
         let matrixBytes = type.rowBytes(columns: columns) * rows
         let count = max(2, totalBytes / max(1, matrixBytes))
         let storage = UnsafeMutableRawPointer.allocate(byteCount: count * matrixBytes, alignment: 4096)
@@ -87,7 +88,7 @@ public enum KernelBenchmarks {
             repeat {
                 let passStart = monotonicNanoseconds()
                 for m in matrices {
-                    MatMul.multiply(m, x: x, tokens: n, into: y, pool: pool, scratch: scratch, path: path)
+                    MatMul.multiply(m, x: x, tokens: n, into: y, pool: pool, scratch: scratch, path: path, isa: isa)
                 }
                 best = min(best, Double(monotonicNanoseconds() - passStart) * 1e-9 / Double(matrices.count))
                 passes += 1

@@ -98,17 +98,15 @@ public enum MatMul {
                                into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
                                accumulate: Bool, isa: KernelISA) {
         let columns = w.columns
-        var xp = x
-        // Kernels read whole blocks of 32 activations (bf16: split into even/odd halves).
-        if w.type == .bf16 || columns % 32 != 0 {
-            let padded = Int(ck_padded_columns(columns))
-            let out = scratch.activations
-            let perChunk = max(1, 16384 / columns)
-            pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
-                let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
-                ck_prepare_activations(w.type.code, x + t0 * columns, columns, t1 - t0, columns, out + t0 * padded)
-            }
-            xp = UnsafePointer(out)
+        // Kernels read whole blocks of 32 activations (bf16: split into even/odd halves), from rows
+        // padded so that consecutive tokens do not collide in L1.
+        let stride = Int(ck_activation_stride(columns))
+        let xp = UnsafePointer(scratch.activations)
+        let perChunk = max(1, 16384 / columns)
+        pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
+            let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
+            ck_prepare_activations(w.type.code, x + t0 * columns, columns, t1 - t0, columns,
+                                   scratch.activations + t0 * stride)
         }
         let schedule = RowSchedule(rows: w.rows, threads: pool.threadCount,
                                    minimumRows: max(16, 65536 / max(1, columns * n)))

@@ -25,7 +25,7 @@ public final class MatMulScratch {
         // a few percent of the multiply, small enough to stay near L3.
         let rows = (4 << 20) / (self.maxColumns * 4)
         panelRows = max(16, rows - rows % 16)
-        activations = Self.allocate(floats: self.maxTokens * Int(ck_padded_columns(self.maxColumns)))
+        activations = Self.allocate(floats: self.maxTokens * Int(ck_activation_stride(self.maxColumns)))
         for _ in 0..<max(1, threads) { panels.append(Self.allocate(floats: panelRows * self.maxColumns)) }
     }
 

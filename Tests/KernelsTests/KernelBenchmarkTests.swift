@@ -22,11 +22,12 @@ import Testing
             let p = s.split(separator: "x").compactMap { Int($0) }
             return p.count == 2 ? (p[0], p[1]) : nil
         }
+        let isa = KernelISA.allCases.first { "\($0)" == env["SPECULA_KERNEL_BENCH_ISA"] } ?? .detected
         for type in types {
             for (rows, columns) in shapes {
                 let results = KernelBenchmarks.measureMatMul(type: type, rows: rows, columns: columns, tokens: tokens,
-                                                             pool: pool, bandwidth: bandwidth, peakFLOPs: peak)
-                print("\n\(type) \(rows)x\(columns)\n" + KernelBenchmarks.table(results))
+                                                             pool: pool, bandwidth: bandwidth, peakFLOPs: peak, isa: isa)
+                print("\n\(type) \(rows)x\(columns) \(isa)\n" + KernelBenchmarks.table(results))
                 #expect(results.count == tokens.count)
             }
         }

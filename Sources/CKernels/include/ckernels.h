@@ -20,18 +20,18 @@ int ck_detect_isa(void);
 /// Bytes of one stored row of `columns` elements of type `wtype` (q8_0: columns % 32 == 0).
 size_t ck_row_bytes(int wtype, size_t columns);
 
-/// Floats per prepared activation row: columns rounded up to a multiple of 32.
-size_t ck_padded_columns(size_t columns);
+/// Floats per prepared activation row: columns rounded up to a multiple of 32, plus 16.
+size_t ck_activation_stride(size_t columns);
 
-/// Copies activations x[n, columns] (row stride ldx) into xp[n, ck_padded_columns(columns)] in the
-/// layout the matmul kernels read for `wtype`: zero padding to a multiple of 32 and, for bf16, each
+/// Copies activations x[n, columns] (row stride ldx) into xp[n, ck_activation_stride(columns)] in the
+/// layout the matmul kernels read for `wtype`: zero padding and, for bf16, each
 /// block of 32 split into its 16 even then 16 odd elements (the bf16 kernels widen weights in
 /// even/odd halves with one shift or mask each).
 void ck_prepare_activations(int wtype, const float *x, size_t ldx, size_t n, size_t columns, float *xp);
 
 /// y[t*ldy + r] (+)= sum_k W[r, k] * x[t, k] for rows r in [row_begin, row_end) and tokens t < n.
 /// w points at row 0 of W (rows stored contiguously, ck_row_bytes each); xp is prepared by
-/// ck_prepare_activations (row stride ck_padded_columns(columns)). Each weight row is read once from
+/// ck_prepare_activations (row stride ck_activation_stride(columns)). Each weight row is read once from
 /// memory for all n tokens (per block of rows, tokens are processed in register tiles).
 void ck_matmul_rows(int isa, int wtype, const void *w, size_t columns, size_t row_begin, size_t row_end,
                     const float *xp, size_t n, float *y, size_t ldy, int accumulate);
