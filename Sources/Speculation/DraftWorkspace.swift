@@ -1,5 +1,6 @@
 /// One source's opinion at a tree position: a node of the request trie or of the datastore trie,
-/// its share of the position's mixture and its per-level discount.
+/// the probability of the path under that source (relative to the position's, for `.reference`)
+/// and its per-level discount.
 struct Expert {
     static let promptSource: UInt8 = 0
     static let datastoreSource: UInt8 = 1
@@ -56,7 +57,7 @@ struct DraftWorkspace {
         heap.removeAll(keepingCapacity: true)
     }
 
-    /// Starts gathering the children of one position whose mixture has `expertCount` experts.
+    /// Starts gathering the children of one position.
     mutating func beginGather() {
         gatherToken.removeAll(keepingCapacity: true)
         gatherTotal.removeAll(keepingCapacity: true)

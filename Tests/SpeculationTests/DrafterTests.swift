@@ -53,8 +53,8 @@ import Testing
         var tree = DraftTree()
         var exact = DrafterConfiguration()
         exact.datastorePseudoCount = 0  // raw frequencies, for exact numbers
-        var mixture = Drafter(datastore: store, configuration: exact)
-        mixture.draft(state: state, budget: 8, into: &tree)
+        var ours = Drafter(datastore: store, configuration: exact)
+        ours.draft(state: state, budget: 8, into: &tree)
         let five = try #require(tree.child(of: -1, token: 5))
         let six = try #require(tree.child(of: -1, token: 6))
         #expect(tree.children(of: -1).count == 2)
