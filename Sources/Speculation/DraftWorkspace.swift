@@ -18,6 +18,7 @@ struct Candidate {
     var depth: Int32
     var expertStart: Int32
     var expertCount: Int32
+    var sources: UInt8
 }
 
 /// The drafter's reusable scratch: expert and candidate pools, the heap, and the table that gathers

@@ -61,6 +61,8 @@ import Testing
         // Request trie 0.6 · 1, datastore 0.5: noisy-or 1 - 0.4 · 0.5.
         #expect(abs(tree.probabilities[five] - 0.8) < 1e-4)
         #expect(abs(tree.probabilities[six] - 0.5) < 1e-4)
+        #expect(tree.sources[five] == DraftTree.fromRequest | DraftTree.fromDatastore)
+        #expect(tree.sources[six] == DraftTree.fromDatastore)
 
         var reference = Drafter(datastore: store, configuration: .reference)
         var referenceTree = DraftTree()
