@@ -126,15 +126,11 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
         return result
     }
 
-    /// Harvests `count` hits spread evenly over `r`. The suffix-array entries and the first token of
-    /// each hit are read in tight loops first, so their cache misses overlap instead of queueing
-    /// behind the trie updates.
+    /// Harvests `count` hits spread evenly over `r`. The suffix-array entries are read in a tight loop
+    /// first, so their cache misses overlap instead of queueing behind the trie updates.
     private func sample(range r: Range<Int>, count: Int, offset: Int, depth: Int, into trie: inout CountTrie) {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { positions in
             for j in 0..<count { positions[j] = Int(sa[r.lowerBound + j * r.count / count]) + offset }
-            var touch: T = 0
-            for j in 0..<count where positions[j] < tokens.count { touch ^= tokens[positions[j]] }
-            if touch == T.max, count < 0 { return }  // keeps the touching loop from being optimised away
             for j in 0..<count { harvest(from: positions[j], depth: depth, into: &trie) }
         }
     }

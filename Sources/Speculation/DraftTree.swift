@@ -13,6 +13,13 @@ public struct DraftTree: Sendable, Equatable {
     public private(set) var depths: [Int32] = []
     /// Estimated probability that the path root → node is accepted.
     public private(set) var probabilities: [Float] = []
+    /// Which sources proposed each node: `DraftTree.fromRequest`, `DraftTree.fromDatastore`, or both.
+    public private(set) var sources: [UInt8] = []
+
+    /// Source bit: the request's own prompt and output.
+    public static let fromRequest: UInt8 = 1
+    /// Source bit: the datastore.
+    public static let fromDatastore: UInt8 = 2
 
     /// An empty tree.
     public init() {}
@@ -40,16 +47,18 @@ public struct DraftTree: Sendable, Equatable {
         parents.removeAll(keepingCapacity: true)
         depths.removeAll(keepingCapacity: true)
         probabilities.removeAll(keepingCapacity: true)
+        sources.removeAll(keepingCapacity: true)
     }
 
     /// Adds a node under `parent` (-1 = root, else an existing node) and returns its index.
     @discardableResult
-    public mutating func append(token: Int32, parent: Int, probability: Float) -> Int {
+    public mutating func append(token: Int32, parent: Int, probability: Float, sources: UInt8 = 0) -> Int {
         precondition(parent >= -1 && parent < tokens.count, "a parent must precede its children")
         tokens.append(token)
         parents.append(Int32(parent))
         depths.append(parent < 0 ? 1 : depths[parent] + 1)
         probabilities.append(probability)
+        self.sources.append(sources)
         return tokens.count - 1
     }
 

@@ -1,5 +1,6 @@
 /// One source's opinion at a tree position: a node of the request trie or of the datastore trie,
-/// its share of the position's mixture and its per-level discount.
+/// the probability of the path under that source (relative to the position's, for `.reference`)
+/// and its per-level discount.
 struct Expert {
     static let promptSource: UInt8 = 0
     static let datastoreSource: UInt8 = 1
@@ -17,6 +18,7 @@ struct Candidate {
     var depth: Int32
     var expertStart: Int32
     var expertCount: Int32
+    var sources: UInt8
 }
 
 /// The drafter's reusable scratch: expert and candidate pools, the heap, and the table that gathers
@@ -56,7 +58,7 @@ struct DraftWorkspace {
         heap.removeAll(keepingCapacity: true)
     }
 
-    /// Starts gathering the children of one position whose mixture has `expertCount` experts.
+    /// Starts gathering the children of one position.
     mutating func beginGather() {
         gatherToken.removeAll(keepingCapacity: true)
         gatherTotal.removeAll(keepingCapacity: true)

@@ -49,7 +49,8 @@ public struct Drafter: Sendable {
             } else {
                 // fanOut[i + 1] counts node i's children; fanOut[0] the root's.
                 guard fanOut[Int(cand.parent) + 1] < c.maxFanOut else { continue }
-                node = tree.append(token: cand.token, parent: Int(cand.parent), probability: cand.probability)
+                node = tree.append(token: cand.token, parent: Int(cand.parent), probability: cand.probability,
+                                   sources: cand.sources)
                 fanOut[Int(cand.parent) + 1] += 1
                 fanOut.append(0)
             }
@@ -120,10 +121,12 @@ public struct Drafter: Sendable {
                 child.weight = absolute ? work.gatherPart[g * count + e] : 1
                 work.experts.append(child)
             }
+            let sources = (work.gatherPrompt[g] > 0 ? DraftTree.fromRequest : 0)
+                | (work.gatherData[g] > 0 ? DraftTree.fromDatastore : 0)
             work.push(Candidate(token: work.gatherToken[g], probability: absolute ? total : probability * total,
                                 parent: parent,
                                 depth: depth, expertStart: Int32(expertStart),
-                                expertCount: Int32(work.experts.count - expertStart)))
+                                expertCount: Int32(work.experts.count - expertStart), sources: sources))
         }
     }
 

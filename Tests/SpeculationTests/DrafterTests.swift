@@ -53,14 +53,16 @@ import Testing
         var tree = DraftTree()
         var exact = DrafterConfiguration()
         exact.datastorePseudoCount = 0  // raw frequencies, for exact numbers
-        var mixture = Drafter(datastore: store, configuration: exact)
-        mixture.draft(state: state, budget: 8, into: &tree)
+        var ours = Drafter(datastore: store, configuration: exact)
+        ours.draft(state: state, budget: 8, into: &tree)
         let five = try #require(tree.child(of: -1, token: 5))
         let six = try #require(tree.child(of: -1, token: 6))
         #expect(tree.children(of: -1).count == 2)
         // Request trie 0.6 · 1, datastore 0.5: noisy-or 1 - 0.4 · 0.5.
         #expect(abs(tree.probabilities[five] - 0.8) < 1e-4)
         #expect(abs(tree.probabilities[six] - 0.5) < 1e-4)
+        #expect(tree.sources[five] == DraftTree.fromRequest | DraftTree.fromDatastore)
+        #expect(tree.sources[six] == DraftTree.fromDatastore)
 
         var reference = Drafter(datastore: store, configuration: .reference)
         var referenceTree = DraftTree()
