@@ -38,6 +38,5 @@ struct TokenizerThroughputTests {
         }
         print("\(name): \(ids.count) tokens from \(text.utf8.count) bytes, best \(Int(best)) tokens/s")
         #expect(tokenizer.decode(ids, skipSpecialTokens: false) == text)
-        #expect(best > 1_000_000)
     }
 }
