@@ -12,14 +12,19 @@ final class RunBuffers {
     let up: UnsafeMutablePointer<Float>       // up projection [n, ffn]
     let headInput: UnsafeMutablePointer<Float> // normed rows that want logits [m, dim]
     let logits: UnsafeMutablePointer<Float>   // [m, vocab]
-    /// Per-thread attention scores [threads, maxContext + maxTokens].
+    /// Per-thread attention scores [threads, attentionTile * queryGroup, maxContext + maxTokens]: one row
+    /// per (token, query head) of the tile a thread works on.
     let scores: UnsafeMutablePointer<Float>
     let scoresStride: Int
+    let scoresPerThread: Int
+    /// Tokens of one sequence whose attention is computed together, reading each key/value block once.
+    static let attentionTile = 16
     /// Per-token flag: its ancestors are exactly the slots just below its own (a chain). [n]
     let dense: UnsafeMutablePointer<Bool>
     private let all: [UnsafeMutableRawPointer]
 
-    init(maxTokens: Int, maxContext: Int, threads: Int, dim: Int, queryDim: Int, kvDim: Int, ffn: Int, vocab: Int) {
+    init(maxTokens: Int, maxContext: Int, threads: Int, dim: Int, queryDim: Int, kvDim: Int, ffn: Int, vocab: Int,
+         queryGroup: Int) {
         self.maxTokens = maxTokens
         func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
@@ -38,7 +43,8 @@ final class RunBuffers {
         headInput = floats(maxTokens * dim)
         logits = floats(maxTokens * vocab)
         scoresStride = maxContext + maxTokens
-        scores = floats(threads * scoresStride)
+        scoresPerThread = Self.attentionTile * queryGroup * scoresStride
+        scores = floats(threads * scoresPerThread)
         dense = .allocate(capacity: maxTokens)
         dense.initialize(repeating: false, count: maxTokens)
         all = [x, xb, q, k, v, attention, delta, hidden, up, headInput, logits, scores]

@@ -42,71 +42,106 @@ extension TransformerModel {
     }
 
     /// attention[i, h] = softmax(q[i, h] · K[visible]ᵀ / sqrt(headDim)) · V[visible], for every token and head.
-    /// Work is split into one contiguous range of (token, head) pairs per pool thread, each with its own scores row.
+    ///
+    /// Work items are (run of one sequence's consecutive tokens, KV head): all tokens of the run and all
+    /// query heads sharing the KV head are scored against each cached key block while it is in cache, so
+    /// a step that verifies a draft tree reads the sequence's keys and values once, not once per token.
     func attend(layer: Int, batch: Batch, cache: PagedKVCache) {
-        let config = configuration
-        let heads = config.numAttentionHeads
-        let total = batch.count * heads
-        let threads = pool.threadCount
-        pool.parallelFor(threads) { thread in
-            let start = total * thread / threads
-            let end = total * (thread + 1) / threads
-            let scores = buffers.scores + thread * buffers.scoresStride
-            for item in start..<end {
-                attendOne(token: item / heads, head: item % heads, layer: layer, batch: batch, cache: cache, scores: scores)
-            }
+        let kvHeads = configuration.numKeyValueHeads
+        var runs: [(start: Int, end: Int)] = []
+        var start = 0
+        for i in 1...batch.count where i == batch.count || batch.sequences[i] != batch.sequences[start]
+            || i - start == RunBuffers.attentionTile {
+            runs.append((start, i))
+            start = i
+        }
+        pool.parallelFor(runs.count * kvHeads) { item, thread in
+            let run = runs[item / kvHeads]
+            attendRun(tokens: run.start..<run.end, kvHead: item % kvHeads, layer: layer, batch: batch, cache: cache,
+                      scores: buffers.scores + thread * buffers.scoresPerThread)
         }
     }
 
-    private func attendOne(token i: Int, head: Int, layer: Int, batch: Batch, cache: PagedKVCache,
+    private func attendRun(tokens: Range<Int>, kvHead: Int, layer: Int, batch: Batch, cache: PagedKVCache,
                            scores: UnsafeMutablePointer<Float>) {
         let config = configuration
         let headDim = config.headDim
-        let kvHead = head / (config.numAttentionHeads / config.numKeyValueHeads)
-        let sequence = Int(batch.sequences[i])
-        let slot = Int(batch.cacheSlots[i])
-        let query = buffers.q + (i * config.numAttentionHeads + head) * headDim
-        let output = buffers.attention + (i * config.numAttentionHeads + head) * headDim
+        let group = config.numAttentionHeads / config.numKeyValueHeads
         let scale = 1 / Float(headDim).squareRoot()
+        let sequence = Int(batch.sequences[tokens.lowerBound])
+        let committed = cache.length(of: sequence)
         let keyBase = cache.base(layer: layer, values: false)
         let valueBase = cache.base(layer: layer, values: true)
-        // Mistral's sliding window: a token sees the last `window` positions, itself included.
-        let position = Int(batch.positions[i])
-        let firstVisible = config.slidingWindow.map { max(0, position - $0 + 1) } ?? 0
-        // Visible: slots [first, contextEnd) of the cache, then (for sparse tree nodes) the ancestors.
-        let dense = buffers.dense[i]
-        let contextEnd = dense ? slot + 1 : cache.length(of: sequence)
-        let first = min(firstVisible, contextEnd)
+        let stride = buffers.scoresStride
+        // Each token sees cache slots [first, end) (a sliding window may raise `first`), then its
+        // ancestors when it is a sparse tree node. Rows of `scores`: (token - lowerBound) * group + head.
+        // first, end and the running score count of each token, on the stack (no allocation per step).
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * tokens.count) { bounds in
+        let first = UnsafeMutableBufferPointer(rebasing: bounds[0..<tokens.count])
+        let end = UnsafeMutableBufferPointer(rebasing: bounds[tokens.count..<(2 * tokens.count)])
+        let counts = UnsafeMutableBufferPointer(rebasing: bounds[(2 * tokens.count)...])
+        for i in tokens {
+            let dense = buffers.dense[i]
+            end[i - tokens.lowerBound] = dense ? Int(batch.cacheSlots[i]) + 1 : committed
+            let window = config.slidingWindow.map { max(0, Int(batch.positions[i]) - $0 + 1) } ?? 0
+            first[i - tokens.lowerBound] = min(window, end[i - tokens.lowerBound])
+        }
+        func query(_ i: Int, _ h: Int) -> UnsafeMutablePointer<Float> {
+            buffers.q + (i * config.numAttentionHeads + kvHead * group + h) * headDim
+        }
+        func row(_ i: Int, _ h: Int) -> UnsafeMutablePointer<Float> {
+            scores + ((i - tokens.lowerBound) * group + h) * stride
+        }
 
         cache.withTable(sequence) { table in
-            /// Calls `body(rowOffset, rows, scoreIndex)` for each run of visible rows inside one block.
-            func forEachRun(_ body: (_ offset: Int, _ rows: Int, _ scoreIndex: Int) -> Void) -> Int {
-                var count = 0
-                var s = first
-                while s < contextEnd {
-                    let run = min(cache.blockSize - s % cache.blockSize, contextEnd - s)
-                    body(cache.rowOffset(table: table, slot: s, head: kvHead), run, count)
-                    count += run
-                    s += run
+            /// Visits every visible row in the same order in both passes: `visit(token, rowOffset, rows, index)`.
+            func forEachVisible(_ visit: (_ token: Int, _ offset: Int, _ rows: Int, _ index: Int) -> Void) {
+                counts.update(repeating: 0)
+                var s = first.min() ?? 0
+                let high = end.max() ?? 0
+                while s < high {
+                    let length = min(cache.blockSize - s % cache.blockSize, high - s)
+                    let offset = cache.rowOffset(table: table, slot: s, head: kvHead)
+                    for i in tokens {
+                        let t = i - tokens.lowerBound
+                        let a = max(s, first[t]), b = min(s + length, end[t])
+                        guard a < b else { continue }
+                        visit(i, offset + (a - s) * headDim, b - a, counts[t])
+                        counts[t] += b - a
+                    }
+                    s += length
                 }
-                var ancestor = dense ? -1 : i
-                while ancestor >= 0 {
-                    body(cache.rowOffset(table: table, slot: Int(batch.cacheSlots[ancestor]), head: kvHead), 1, count)
-                    count += 1
-                    ancestor = Int(batch.parents[ancestor])
+                for i in tokens where !buffers.dense[i] {
+                    var ancestor = i
+                    while ancestor >= 0 {
+                        let offset = cache.rowOffset(table: table, slot: Int(batch.cacheSlots[ancestor]), head: kvHead)
+                        visit(i, offset, 1, counts[i - tokens.lowerBound])
+                        counts[i - tokens.lowerBound] += 1
+                        ancestor = Int(batch.parents[ancestor])
+                    }
                 }
-                return count
             }
-            let count = forEachRun { offset, rows, index in
-                Ops.attentionScores(query, keys: keyBase + offset, count: rows, headDim: headDim, scale: scale,
-                                    into: scores + index)
+            forEachVisible { i, offset, rows, index in
+                for h in 0..<group {
+                    Ops.attentionScores(query(i, h), keys: keyBase + offset, count: rows, headDim: headDim, scale: scale,
+                                        into: row(i, h) + index)
+                }
             }
-            Ops.softmax(scores, count: count)
-            output.update(repeating: 0, count: headDim)
-            _ = forEachRun { offset, rows, index in
-                Ops.attentionAccumulate(scores + index, values: valueBase + offset, count: rows, headDim: headDim,
-                                        into: output)
+            for i in tokens {
+                for h in 0..<group {
+                    Ops.softmax(row(i, h), count: counts[i - tokens.lowerBound])
+                    buffers.attention.advanced(by: (i * config.numAttentionHeads + kvHead * group + h) * headDim)
+                        .update(repeating: 0, count: headDim)
+                }
             }
+            forEachVisible { i, offset, rows, index in
+                for h in 0..<group {
+                    let output = buffers.attention + (i * config.numAttentionHeads + kvHead * group + h) * headDim
+                    Ops.attentionAccumulate(row(i, h) + index, values: valueBase + offset, count: rows, headDim: headDim,
+                                            into: output)
+                }
+            }
+        }
         }
     }
 }

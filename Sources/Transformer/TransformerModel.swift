@@ -47,7 +47,8 @@ public final class TransformerModel {
                                 threads: pool.threadCount)
         buffers = RunBuffers(maxTokens: maxTokensPerStep, maxContext: self.maxContext, threads: pool.threadCount,
                              dim: config.hiddenSize, queryDim: queryDim, kvDim: kvDim,
-                             ffn: config.intermediateSize, vocab: weights.lmHead.rows)
+                             ffn: config.intermediateSize, vocab: weights.lmHead.rows,
+                             queryGroup: config.numAttentionHeads / config.numKeyValueHeads)
     }
 
     /// Logits have one entry per row of the output head (the model's vocabulary, padding included).
