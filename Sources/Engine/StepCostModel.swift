@@ -6,7 +6,7 @@ import Transformer
 /// Measured, not guessed: steps over N tokens of a fresh sequence at short context give T(N); the
 /// same at a long context gives the attention slope (extra seconds per token per context position).
 public struct StepCostModel: Sendable, Codable, Equatable {
-    /// Token counts measured, ascending, and their median step seconds at short context.
+    /// Token counts measured, ascending, and their step seconds at short context (fastest repetition).
     public var tokens: [Int]
     public var seconds: [Double]
     /// Extra seconds per new token per context position it attends over.
@@ -39,7 +39,7 @@ public struct StepCostModel: Sendable, Codable, Equatable {
 
     public static let defaultTokenCounts = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
 
-    /// Times steps of `model` (median of `repetitions` after a warm-up) for each token count.
+    /// Times steps of `model` (fastest of `repetitions` after a warm-up) for each token count.
     public static func measure(model: TransformerModel, cache: PagedKVCache, tokenCounts: [Int] = defaultTokenCounts,
                                repetitions: Int = 5, longContext: Int = 512) -> StepCostModel {
         let counts = tokenCounts.filter { $0 <= model.maxTokensPerStep }.sorted()
@@ -58,7 +58,8 @@ public struct StepCostModel: Sendable, Codable, Equatable {
         return StepCostModel(tokens: counts, seconds: seconds, secondsPerTokenContext: slope)
     }
 
-    /// Median seconds of one step over `tokens` new tokens after `context` cached ones.
+    /// Seconds of one step over `tokens` new tokens after `context` cached ones: the fastest of the
+    /// repetitions, since other load on a shared machine only ever adds time.
     public static func timeStep(model: TransformerModel, cache: PagedKVCache, tokens: Int, context: Int,
                                 repetitions: Int) -> Double {
         let sequence = cache.createSequence()
@@ -84,7 +85,6 @@ public struct StepCostModel: Sendable, Codable, Equatable {
             guard model.forward(batch, cache: cache) != .cacheFull else { return .infinity }
             if repetition > 0 { samples.append(monotonicSeconds() - start) }
         }
-        samples.sort()
-        return samples[samples.count / 2]
+        return samples.min() ?? .infinity
     }
 }
