@@ -89,7 +89,8 @@ func readInput(text: String?, file: String?, name: String) throws -> String {
     case let (text?, nil):
         return text
     case let (nil, path?):
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // FileHandle rather than FileManager.contents: pipes and process substitutions work too.
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
             throw CLIError("cannot read '\(path)': no such file or not readable")
         }
         guard let string = String(data: data, encoding: .utf8) else {
