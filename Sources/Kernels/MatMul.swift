@@ -18,7 +18,7 @@ public struct MatMulCrossover: Sendable, Equatable {
     }
 
     /// Measured on the 2-core Zen 4 development machine (see `KernelBenchmarks`).
-    public static let measuredDefault = MatMulCrossover(f32: 96, f16: 96, bf16: 96, q8_0: 96)
+    public static let measuredDefault = MatMulCrossover(f32: 512, f16: .max, bf16: .max, q8_0: 256)
 
     public subscript(type: WeightType) -> Int {
         get {

@@ -26,7 +26,9 @@ import Testing
         for type in types {
             for (rows, columns) in shapes {
                 let results = KernelBenchmarks.measureMatMul(type: type, rows: rows, columns: columns, tokens: tokens,
-                                                             pool: pool, bandwidth: bandwidth, peakFLOPs: peak, isa: isa)
+                                                             pool: pool, bandwidth: bandwidth, peakFLOPs: peak,
+                                                             totalBytes: (Int(env["SPECULA_KERNEL_BENCH_TOTAL_MB"] ?? "") ?? 256) << 20,
+                                                             isa: isa)
                 print("\n\(type) \(rows)x\(columns) \(isa)\n" + KernelBenchmarks.table(results))
                 #expect(results.count == tokens.count)
                 if env["SPECULA_KERNEL_BENCH_SGEMM"] == "1", let n = tokens.max() {
