@@ -183,6 +183,17 @@ void ck_matmul_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t r
     }
 }
 
+/// Even/odd split of `blocks` full blocks of 32 activations (see ck_prepare_activations).
+CK_AVX512 void ck_split_blocks_avx512(const float *src, float *dst, size_t blocks) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (size_t b = 0; b < blocks; b++) {
+        __m512 a = _mm512_loadu_ps(src + 32 * b), c = _mm512_loadu_ps(src + 32 * b + 16);
+        _mm512_storeu_ps(dst + 32 * b, _mm512_permutex2var_ps(a, even, c));
+        _mm512_storeu_ps(dst + 32 * b + 16, _mm512_permutex2var_ps(a, odd, c));
+    }
+}
+
 // Widening for the sgemm path: natural column order (no activation permutation there).
 CK_INLINE CK_AVX512 void widen_row(int wtype, const uint8_t *row, size_t columns, float *dst) {
     size_t k = 0;

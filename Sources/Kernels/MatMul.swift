@@ -105,7 +105,7 @@ public enum MatMul {
         let perChunk = max(1, 16384 / columns)
         pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
             let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
-            ck_prepare_activations(w.type.code, x + t0 * columns, columns, t1 - t0, columns,
+            ck_prepare_activations(isa.code, w.type.code, x + t0 * columns, columns, t1 - t0, columns,
                                    scratch.activations + t0 * stride)
         }
         let schedule = RowSchedule(rows: w.rows, threads: pool.threadCount,
