@@ -80,6 +80,10 @@ public enum MatMul {
                                 into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
                                 accumulate: Bool = false, path: Path = .automatic, isa: KernelISA = .detected) {
         guard n > 0, w.rows > 0 else { return }
+        guard w.columns > 0 else {  // an empty sum
+            if !accumulate { y.update(repeating: 0, count: n * w.rows) }
+            return
+        }
         precondition(n <= scratch.maxTokens && w.columns <= scratch.maxColumns,
                      "MatMul: \(n) tokens x \(w.columns) columns exceed scratch \(scratch.maxTokens) x \(scratch.maxColumns)")
         let useSgemm = switch path {
