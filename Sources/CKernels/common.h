@@ -49,6 +49,7 @@ void ck_matmul_rows_avx2(int wtype, const uint8_t *w, size_t columns, size_t row
                          const float *xp, size_t n, float *y, size_t ldy, int accumulate);
 void ck_matmul_rows_scalar(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,
                            const float *xp, size_t n, float *y, size_t ldy, int accumulate);
+void ck_split_blocks_avx512(const float *src, float *dst, size_t blocks);
 void ck_widen_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,
                           float *out, size_t ldo);
 void ck_widen_rows_scalar(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,

@@ -28,8 +28,16 @@ size_t ck_activation_stride(size_t columns) {
     return ((columns + 31) & ~(size_t)31) + 16;
 }
 
-void ck_prepare_activations(int wtype, const float *x, size_t ldx, size_t n, size_t columns, float *xp) {
-    size_t stride = ck_activation_stride(columns), padded = (columns + 31) & ~(size_t)31;
+/// Even/odd split of one full block of 32 activations.
+static void split_block_scalar(const float *src, float *dst) {
+    for (size_t j = 0; j < 16; j++) {
+        dst[j] = src[2 * j];
+        dst[16 + j] = src[2 * j + 1];
+    }
+}
+
+void ck_prepare_activations(int isa, int wtype, const float *x, size_t ldx, size_t n, size_t columns, float *xp) {
+    size_t stride = ck_activation_stride(columns), full = columns / 32 * 32;
     for (size_t t = 0; t < n; t++) {
         const float *src = x + t * ldx;
         float *dst = xp + t * stride;
@@ -38,14 +46,17 @@ void ck_prepare_activations(int wtype, const float *x, size_t ldx, size_t n, siz
             for (size_t k = columns; k < stride; k++) dst[k] = 0;
             continue;
         }
-        for (size_t b = 0; b < padded; b += 32) {
-            for (size_t j = 0; j < 16; j++) {
-                size_t even = b + 2 * j, odd = even + 1;
-                dst[b + j] = even < columns ? src[even] : 0;
-                dst[b + 16 + j] = odd < columns ? src[odd] : 0;
-            }
+#if defined(__x86_64__)
+        if (isa == CK_ISA_AVX512) ck_split_blocks_avx512(src, dst, full / 32);
+        else
+#endif
+            for (size_t b = 0; b < full; b += 32) split_block_scalar(src + b, dst + b);
+        if (full < columns) {  // zero-padded tail block
+            float tail[32] = {0};
+            memcpy(tail, src + full, (columns - full) * sizeof(float));
+            split_block_scalar(tail, dst + full);
         }
-        for (size_t k = padded; k < stride; k++) dst[k] = 0;
+        for (size_t k = (columns + 31) / 32 * 32; k < stride; k++) dst[k] = 0;
     }
 }
 

@@ -6,7 +6,12 @@
 #include "common.h"
 #include <immintrin.h>
 
-enum { TILE_ROWS = 3, TILE_TOKENS = 8 };
+/// Register tiles: 3 rows x up to 8 tokens; with at most 4 tokens, 4 rows (more rows streaming at
+/// once: 4 tokens went from 1.35x to 1.0x the 1-token time). 2 x 8 tiles measured 40% slower.
+enum { TILE_ROWS = 3, TILE_TOKENS = 8, TILE_ROWS_MAX = 4, SMALL_TOKENS = 4 };
+#ifndef SMALL_TILE_ROWS
+#define SMALL_TILE_ROWS 4
+#endif
 /// Software prefetch of the rows PREFETCH_TILES tiles ahead (into L2). Measured on Zen 4 with 4 KB
 /// pages: 2 tiles ahead lifts the 1-token step from ~27 to ~33 GB/s and 8 tokens from 1.6x to 1.2x
 /// of the roofline; 1 tile is too late, 3 too early.
@@ -75,7 +80,7 @@ CK_INLINE CK_AVX512 void reduce8(const __m512 a[8], float out[8]) {
 CK_INLINE CK_AVX512 void tile(int wtype, int R, int T, const uint8_t *w, size_t row_bytes, size_t blocks,
                               __mmask32 tail_mask, const float *xp, size_t ldx, float *y, size_t ldy,
                               int accumulate) {
-    __m512 acc[TILE_ROWS][TILE_TOKENS];
+    __m512 acc[TILE_ROWS_MAX][TILE_TOKENS];
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
     size_t total = blocks + (tail_mask != 0);
@@ -96,7 +101,7 @@ CK_INLINE CK_AVX512 void tile(int wtype, int R, int T, const uint8_t *w, size_t 
         if (wtype == CK_W_BF16) {
             // bf16: both halves come from one load (shift and mask); measured ~3% faster than
             // two half-block passes despite the 6 live weight vectors.
-            __m512 lo[TILE_ROWS], hi[TILE_ROWS];
+            __m512 lo[TILE_ROWS_MAX], hi[TILE_ROWS_MAX];
             for (int r = 0; r < R; r++) {
                 lo[r] = load_half(wtype, w + r * row_bytes, b, 0, tail, tail_mask);
                 hi[r] = load_half(wtype, w + r * row_bytes, b, 1, tail, tail_mask);
@@ -113,7 +118,7 @@ CK_INLINE CK_AVX512 void tile(int wtype, int R, int T, const uint8_t *w, size_t 
         }
         // One half-block at a time keeps only R weight vectors live beside the R x T accumulators.
         for (int h = 0; h < 2; h++) {
-            __m512 wv[TILE_ROWS];
+            __m512 wv[TILE_ROWS_MAX];
             for (int r = 0; r < R; r++) wv[r] = load_half(wtype, w + r * row_bytes, b, h, tail, tail_mask);
             for (int t = 0; t < T; t++) {
                 __m512 xv = _mm512_loadu_ps(xp + t * ldx + 32 * b + 16 * h);
@@ -145,7 +150,8 @@ typedef void (*tile_fn)(const uint8_t *, size_t, size_t, __mmask32, const float 
     }
 #define TILE_ROW(TY, R) TILE_FN(TY, R, 1) TILE_FN(TY, R, 2) TILE_FN(TY, R, 3) TILE_FN(TY, R, 4) \
     TILE_FN(TY, R, 5) TILE_FN(TY, R, 6) TILE_FN(TY, R, 7) TILE_FN(TY, R, 8)
-#define TILE_ALL(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2) TILE_ROW(TY, 3)
+#define TILE_ALL(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2) TILE_ROW(TY, 3) \
+    TILE_FN(TY, 4, 1) TILE_FN(TY, 4, 2) TILE_FN(TY, 4, 3) TILE_FN(TY, 4, 4)
 TILE_ALL(CK_W_F32)
 TILE_ALL(CK_W_F16)
 TILE_ALL(CK_W_BF16)
@@ -154,8 +160,10 @@ TILE_ALL(CK_W_Q8_0)
 #define TABLE_ROW(TY, R)                                                                                  \
     { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4,                  \
       tile_##TY##_##R##_5, tile_##TY##_##R##_6, tile_##TY##_##R##_7, tile_##TY##_##R##_8 }
-#define TABLE(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3) }
-static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
+#define TABLE(TY)                                                                                   \
+    { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3),                                          \
+      { tile_##TY##_4_1, tile_##TY##_4_2, tile_##TY##_4_3, tile_##TY##_4_4, 0, 0, 0, 0 } }
+static const tile_fn tiles[4][TILE_ROWS_MAX][TILE_TOKENS] = {
     TABLE(CK_W_F32), TABLE(CK_W_F16), TABLE(CK_W_BF16), TABLE(CK_W_Q8_0),
 };
 
@@ -164,9 +172,10 @@ void ck_matmul_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t r
     size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_activation_stride(columns);
     size_t blocks = columns / 32, rem = columns % 32;
     __mmask32 tail_mask = rem ? (__mmask32)((1u << rem) - 1) : 0;
-    size_t block_rows = ck_rows_per_block(row_bytes, TILE_ROWS);
+    size_t tile_rows = n <= SMALL_TOKENS ? SMALL_TILE_ROWS : TILE_ROWS;
+    size_t block_rows = ck_rows_per_block(row_bytes, tile_rows);
     // The tiles prefetch PREFETCH_TILES ahead; start that pipeline for the first ones here.
-    size_t head_rows = PREFETCH_TILES * TILE_ROWS < row_end - row_begin ? PREFETCH_TILES * TILE_ROWS : row_end - row_begin;
+    size_t head_rows = PREFETCH_TILES * tile_rows < row_end - row_begin ? PREFETCH_TILES * tile_rows : row_end - row_begin;
     for (size_t off = 0; off < head_rows * row_bytes; off += 64)
         _mm_prefetch((const char *)w + row_begin * row_bytes + off, _MM_HINT_T1);
     for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
@@ -174,12 +183,23 @@ void ck_matmul_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t r
         size_t groups = (n + TILE_TOKENS - 1) / TILE_TOKENS;
         for (size_t t = 0, g = 0; g < groups; t += n / groups + (g < n % groups), g++) {
             size_t T = n / groups + (g < n % groups);
-            for (size_t r = r0; r < r1; r += TILE_ROWS) {
-                size_t R = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
+            for (size_t r = r0; r < r1; r += tile_rows) {
+                size_t R = r1 - r < tile_rows ? r1 - r : tile_rows;
                 tiles[wtype][R - 1][T - 1](w + r * row_bytes, row_bytes, blocks, tail_mask, xp + t * ldx, ldx,
                                            y + t * ldy + r, ldy, accumulate);
             }
         }
+    }
+}
+
+/// Even/odd split of `blocks` full blocks of 32 activations (see ck_prepare_activations).
+CK_AVX512 void ck_split_blocks_avx512(const float *src, float *dst, size_t blocks) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (size_t b = 0; b < blocks; b++) {
+        __m512 a = _mm512_loadu_ps(src + 32 * b), c = _mm512_loadu_ps(src + 32 * b + 16);
+        _mm512_storeu_ps(dst + 32 * b, _mm512_permutex2var_ps(a, even, c));
+        _mm512_storeu_ps(dst + 32 * b + 16, _mm512_permutex2var_ps(a, odd, c));
     }
 }
 

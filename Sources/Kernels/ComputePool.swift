@@ -17,6 +17,9 @@ import Darwin
 public final class ComputePool: @unchecked Sendable {
     /// Threads working on a call, the caller included.
     public let threadCount: Int
+
+    /// The number of online CPUs (at least 1): the usual pool size.
+    public static var defaultThreadCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
     private let state: PoolState
     private var threads: [pthread_t] = []
 

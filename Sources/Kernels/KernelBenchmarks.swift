@@ -113,6 +113,41 @@ public enum KernelBenchmarks {
         return results
     }
 
+    /// Seconds per `cblas_sgemm` of `x[tokens, columns] · Wᵀ` with f32 `W[rows, columns]` (one call,
+    /// OpenBLAS running its own `threads` threads; the pool stays idle), cycling through `totalBytes`
+    /// of matrices: the reference throughput for prefill. Restores OpenBLAS to 1 thread afterwards
+    /// (the setting `MatMul`'s per-thread panels need).
+    public static func measureSgemm(rows: Int, columns: Int, tokens: Int, threads: Int,
+                                    totalBytes: Int = 256 << 20, minimumSeconds: Double = 0.25) -> Double {
+        let matrixBytes = rows * columns * 4
+        let count = max(2, totalBytes / matrixBytes)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: count * matrixBytes, alignment: 4096)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: tokens * columns)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: tokens * rows)
+        defer {
+            storage.deallocate()
+            x.deallocate()
+            y.deallocate()
+        }
+        fillWeights(storage, type: .f32, count: count * rows, columns: columns)
+        for i in 0..<(tokens * columns) { x[i] = Float(i % 17) * 0.01 - 0.08 }
+        openblas_set_num_threads(Int32(threads))
+        defer { openblas_set_num_threads(1) }
+        let weights = storage.assumingMemoryBound(to: Float.self)
+        let start = monotonicNanoseconds()
+        var best = Double.infinity, passes = 0
+        repeat {
+            let passStart = monotonicNanoseconds()
+            for m in 0..<count {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(rows), Int32(columns), 1,
+                            x, Int32(columns), weights + m * rows * columns, Int32(columns), 0, y, Int32(rows))
+            }
+            best = min(best, Double(monotonicNanoseconds() - passStart) * 1e-9 / Double(count))
+            passes += 1
+        } while passes < 3 || Double(monotonicNanoseconds() - start) * 1e-9 < minimumSeconds
+        return best
+    }
+
     /// A plain-text table of `measureMatMul` results.
     public static func table(_ results: [MatMulResult]) -> String {
         var lines = ["tokens    ms/mul    GB/s  x1-token  roofline-ms  x-roofline  sgemm-ms  sgemm/stream"]

@@ -18,7 +18,7 @@ public struct MatMulCrossover: Sendable, Equatable {
     }
 
     /// Measured on the 2-core Zen 4 development machine (see `KernelBenchmarks`).
-    public static let measuredDefault = MatMulCrossover(f32: 96, f16: 96, bf16: 96, q8_0: 96)
+    public static let measuredDefault = MatMulCrossover(f32: 512, f16: .max, bf16: .max, q8_0: 256)
 
     public subscript(type: WeightType) -> Int {
         get {
@@ -80,6 +80,10 @@ public enum MatMul {
                                 into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
                                 accumulate: Bool = false, path: Path = .automatic, isa: KernelISA = .detected) {
         guard n > 0, w.rows > 0 else { return }
+        guard w.columns > 0 else {  // an empty sum
+            if !accumulate { y.update(repeating: 0, count: n * w.rows) }
+            return
+        }
         precondition(n <= scratch.maxTokens && w.columns <= scratch.maxColumns,
                      "MatMul: \(n) tokens x \(w.columns) columns exceed scratch \(scratch.maxTokens) x \(scratch.maxColumns)")
         let useSgemm = switch path {
@@ -105,7 +109,7 @@ public enum MatMul {
         let perChunk = max(1, 16384 / columns)
         pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
             let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
-            ck_prepare_activations(w.type.code, x + t0 * columns, columns, t1 - t0, columns,
+            ck_prepare_activations(isa.code, w.type.code, x + t0 * columns, columns, t1 - t0, columns,
                                    scratch.activations + t0 * stride)
         }
         let schedule = RowSchedule(rows: w.rows, threads: pool.threadCount,

@@ -2,7 +2,8 @@
 /// (level 0 hands each thread 1/(2·threads) of the rows, level 1 half that, ...), so threads start on
 /// long contiguous streams that keep the prefetchers busy and finish within a small chunk of each
 /// other even when one started late or shares its core. Boundaries fall on multiples of 16 rows, so
-/// no two threads write the same 64-byte line of an output row.
+/// no two threads write the same 64-byte line of an output row. At most 4 levels: every chunk start
+/// costs a prefetch ramp-up (~1 µs).
 public struct RowSchedule: Sendable {
     public let rows: Int
     public let threads: Int
@@ -19,7 +20,7 @@ public struct RowSchedule: Sendable {
         }
         self.threads = threads
         var levels = 1
-        while levels < 6, (rows >> (levels + 1)) / threads >= minimumRows { levels += 1 }
+        while levels < 4, (rows >> (levels + 1)) / threads >= minimumRows { levels += 1 }
         self.levels = levels
     }
 

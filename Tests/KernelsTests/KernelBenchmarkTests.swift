@@ -26,9 +26,17 @@ import Testing
         for type in types {
             for (rows, columns) in shapes {
                 let results = KernelBenchmarks.measureMatMul(type: type, rows: rows, columns: columns, tokens: tokens,
-                                                             pool: pool, bandwidth: bandwidth, peakFLOPs: peak, isa: isa)
+                                                             pool: pool, bandwidth: bandwidth, peakFLOPs: peak,
+                                                             totalBytes: (Int(env["SPECULA_KERNEL_BENCH_TOTAL_MB"] ?? "") ?? 256) << 20,
+                                                             isa: isa)
                 print("\n\(type) \(rows)x\(columns) \(isa)\n" + KernelBenchmarks.table(results))
                 #expect(results.count == tokens.count)
+                if env["SPECULA_KERNEL_BENCH_SGEMM"] == "1", let n = tokens.max() {
+                    let sgemm = KernelBenchmarks.measureSgemm(rows: rows, columns: columns, tokens: n, threads: pool.threadCount)
+                    let ours = results.last { $0.tokens == n }?.seconds ?? .nan
+                    print("f32 cblas_sgemm \(rows)x\(columns) n=\(n), OpenBLAS \(pool.threadCount) threads: \(sgemm * 1e3) ms"
+                          + " (\(2 * Double(rows * columns * n) / sgemm / 1e9) GFLOP/s); ours/sgemm throughput \(sgemm / ours)")
+                }
             }
         }
     }

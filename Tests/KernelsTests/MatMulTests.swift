@@ -115,6 +115,12 @@ private func run(_ w: TestWeights, x: [Float], tokens n: Int, pool: ComputePool,
         }
     }
 
+    @Test func zeroColumnsGiveZeros() {
+        let w = TestWeights(type: .bf16, rows: 5, columns: 0, seed: 700)
+        let y = run(w, x: [], tokens: 3, pool: pool, path: .streaming)
+        #expect(y == [Float](repeating: 0, count: 15))
+    }
+
     @Test func validatedRejectsBadShapes() throws {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1024, alignment: 64)
         defer { buffer.deallocate() }

@@ -21,6 +21,6 @@ import Testing
         let schedule = RowSchedule(rows: 2048, threads: 2, minimumRows: 16)
         #expect(schedule.bounds(0) == 0..<512)
         #expect(schedule.bounds(1) == 512..<1024)
-        #expect(schedule.bounds(schedule.count - 1).count < 64)
+        #expect(schedule.bounds(schedule.count - 1).count == 128)  // 4 levels: 512, 256, 128, 128 per thread
     }
 }

@@ -27,7 +27,7 @@ size_t ck_activation_stride(size_t columns);
 /// layout the matmul kernels read for `wtype`: zero padding and, for bf16, each
 /// block of 32 split into its 16 even then 16 odd elements (the bf16 kernels widen weights in
 /// even/odd halves with one shift or mask each).
-void ck_prepare_activations(int wtype, const float *x, size_t ldx, size_t n, size_t columns, float *xp);
+void ck_prepare_activations(int isa, int wtype, const float *x, size_t ldx, size_t n, size_t columns, float *xp);
 
 /// y[t*ldy + r] (+)= sum_k W[r, k] * x[t, k] for rows r in [row_begin, row_end) and tokens t < n.
 /// w points at row 0 of W (rows stored contiguously, ck_row_bytes each); xp is prepared by
