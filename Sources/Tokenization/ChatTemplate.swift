@@ -27,11 +27,18 @@ public struct ChatTemplate: Sendable {
     /// tokenizers without them; `tools` and `documents` are `none` unless `extraContext` sets them.
     /// `extraContext` entries (e.g. `tools`, `date_string`) are visible to the template but cannot replace
     /// `messages`, `add_generation_prompt`, `bos_token` or `eos_token`.
-    public func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String?, eosToken: String?,
-                       extraContext: [String: JinjaValue] = [:]) throws -> String {
+    public func render(
+        messages: [ChatMessage],
+        addGenerationPrompt: Bool,
+        bosToken: String?,
+        eosToken: String?,
+        extraContext: [String: JinjaValue] = [:]
+    ) throws -> String {
         var context: [String: JinjaValue] = ["tools": .none, "documents": .none]
         context.merge(extraContext) { _, new in new }
-        context["messages"] = .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
+        context["messages"] = .array(
+            messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) }
+        )
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
         if let bosToken { context["bos_token"] = .string(bosToken) }
         if let eosToken { context["eos_token"] = .string(eosToken) }

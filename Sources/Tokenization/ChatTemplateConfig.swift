@@ -48,7 +48,8 @@ public struct ChatTemplateConfig: Sendable, Equatable {
             var names: [String] = []
             for entry in list {
                 guard let entry = entry as? [String: Any], let name = entry["name"] as? String,
-                      let template = entry["template"] as? String else {
+                    let template = entry["template"] as? String
+                else {
                     throw ChatTemplateError("\(source): chat_template list entries must be {name, template} objects")
                 }
                 if name == "default" { return template }

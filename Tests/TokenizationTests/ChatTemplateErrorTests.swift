@@ -1,10 +1,13 @@
 import Testing
+
 @testable import Tokenization
 
 /// Bad templates fail with one-line errors naming the construct and its position; nothing crashes.
 @Suite struct ChatTemplateErrorTests {
     static let context: [String: JinjaValue] = [
-        "messages": .array([.object(["role": "user", "content": "hi"]), .object(["role": "assistant", "content": "yo"])]),
+        "messages": .array([
+            .object(["role": "user", "content": "hi"]), .object(["role": "assistant", "content": "yo"]),
+        ]),
         "add_generation_prompt": .bool(true), "bos_token": "<s>", "eos_token": "</s>", "tools": .none,
     ]
 
@@ -88,10 +91,12 @@ import Testing
     /// Every prefix and every fifth one-character deletion of real templates either parses and renders or throws.
     @Test(arguments: ["llama31", "qwen25", "mistral_v3", "ns_macro", "zephyr", "deepseek_r1"])
     func mutatedTemplatesNeverCrash(name: String) throws {
-        let source = try #require([
-            "llama31": Templates.llama31, "qwen25": Templates.qwen25, "mistral_v3": Templates.mistral_v3,
-            "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr, "deepseek_r1": Templates.deepseek_r1,
-        ][name])
+        let source = try #require(
+            [
+                "llama31": Templates.llama31, "qwen25": Templates.qwen25, "mistral_v3": Templates.mistral_v3,
+                "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr, "deepseek_r1": Templates.deepseek_r1,
+            ][name]
+        )
         let scalars = Array(source.unicodeScalars)
         var rendered = 0, failed = 0
         func attempt(_ candidate: some Sequence<Unicode.Scalar>) {
