@@ -4,16 +4,23 @@ import Foundation
 public struct ChatTemplateConfig: Sendable, Equatable {
     /// `chat_template` (a string, or the entry named "default" of a list of `{name, template}`); nil if absent.
     public var template: String?
+    /// `bos_token` (a string or an AddedToken object's `content`); nil if absent or null.
     public var bosToken: String?
+    /// `eos_token`, like `bosToken`.
     public var eosToken: String?
 
+    /// Creates a configuration from already-known values.
     public init(template: String?, bosToken: String?, eosToken: String?) {
         self.template = template
         self.bosToken = bosToken
         self.eosToken = eosToken
     }
 
-    /// Reads a `tokenizer_config.json`; `source` names the file in error messages.
+    /// Reads a `tokenizer_config.json`.
+    /// - Parameters:
+    ///   - data: the file's bytes.
+    ///   - source: names the file in error messages.
+    /// - Throws: `ChatTemplateError` naming the file and key when the JSON or a field has the wrong shape.
     public init(tokenizerConfigJSON data: Data, source: String = "tokenizer_config.json") throws {
         let root: Any
         do {
@@ -30,6 +37,8 @@ public struct ChatTemplateConfig: Sendable, Equatable {
     }
 
     /// Reads `tokenizer_config.json` from a file.
+    /// - Parameter url: the file's location.
+    /// - Throws: `ChatTemplateError` naming the path when it cannot be read or parsed.
     public init(contentsOf url: URL) throws {
         let data: Data
         do {

@@ -3,13 +3,17 @@ import Foundation
 extension JinjaValue {
     /// Parses JSON into template values keeping object key order (as Python's `json.loads` does), so tool schemas
     /// from a request render through `tojson` exactly as transformers would render them.
-    /// Integers beyond 64 bits become doubles; errors name the byte offset.
+    /// Integers beyond 64 bits become doubles.
+    /// - Parameter jsonData: UTF-8 JSON text.
+    /// - Throws: `ChatTemplateError` naming the byte offset of the first syntax error.
     public init(jsonData: Data) throws {
         var parser = JinjaJSONParser(bytes: [UInt8](jsonData))
         self = try parser.parseDocument()
     }
 
     /// Parses a JSON string; see `init(jsonData:)`.
+    /// - Parameter json: JSON text.
+    /// - Throws: `ChatTemplateError` naming the byte offset of the first syntax error.
     public init(json: String) throws {
         try self.init(jsonData: Data(json.utf8))
     }

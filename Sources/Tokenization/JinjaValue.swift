@@ -5,12 +5,16 @@
 public indirect enum JinjaValue: Sendable, Equatable {
     /// jinja2's default `Undefined`: prints as "", is falsy, iterates as empty; most operations on it fail.
     case undefined
+    /// Python's `None` (JSON `null`).
     case none
     case bool(Bool)
+    /// A 64-bit integer; arithmetic that would overflow throws instead of wrapping.
     case int(Int)
     case double(Double)
     case string(String)
+    /// A Python list (also used for tuples, which therefore print with brackets).
     case array([JinjaValue])
+    /// A Python dict with string keys, in insertion order.
     case object(JinjaObject)
 
     /// Python truthiness.
@@ -103,13 +107,16 @@ public indirect enum JinjaValue: Sendable, Equatable {
 
 /// An insertion-ordered string-keyed dictionary (Python dict semantics for templates).
 public struct JinjaObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    /// Keys in insertion order.
     public private(set) var keys: [String] = []
     private var storage: [String: JinjaValue] = [:]
     /// Set for objects made by `namespace()`, the only objects `{% set ns.attr = ... %}` may modify.
     var isNamespace = false
 
+    /// An empty object.
     public init() {}
 
+    /// An object with `entries` in order; a repeated key keeps its first position and its last value.
     public init(_ entries: [(String, JinjaValue)]) {
         for (key, value) in entries { self[key] = value }
     }
@@ -118,10 +125,14 @@ public struct JinjaObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         self.init(elements)
     }
 
+    /// True when there are no keys.
     public var isEmpty: Bool { keys.isEmpty }
+    /// The number of keys.
     public var count: Int { keys.count }
+    /// Key/value pairs in insertion order.
     public var entries: [(key: String, value: JinjaValue)] { keys.map { ($0, storage[$0] ?? .undefined) } }
 
+    /// The value for `key`; assigning nil removes it, assigning a new key appends it.
     public subscript(key: String) -> JinjaValue? {
         get { storage[key] }
         set {
