@@ -24,34 +24,42 @@ enum Templates {
 }
 
 enum OracleContexts {
+    static let conv3: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))])
+    static let sysconv: JinjaValue = .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))])
+    static let single: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))])
+    static let badalt: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))])
+    static let toolconv: JinjaValue = .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))])
+    static let toolconvShort: JinjaValue = .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))])
+    static let toolconvStrings: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))])
+    static let tools: JinjaValue = .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))])
     static let qwen2_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
     ]
     static let qwen2_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_empty: [String: JinjaValue] = [
@@ -63,7 +71,7 @@ enum OracleContexts {
     static let llama2_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -71,7 +79,7 @@ enum OracleContexts {
     static let llama2_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -79,7 +87,7 @@ enum OracleContexts {
     static let llama2_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -87,7 +95,7 @@ enum OracleContexts {
     static let llama2_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -95,7 +103,7 @@ enum OracleContexts {
     static let llama2_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -111,7 +119,7 @@ enum OracleContexts {
     static let llama3_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -119,7 +127,7 @@ enum OracleContexts {
     static let llama3_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -127,7 +135,7 @@ enum OracleContexts {
     static let llama3_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -135,7 +143,7 @@ enum OracleContexts {
     static let llama3_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -143,7 +151,7 @@ enum OracleContexts {
     static let llama3_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -159,7 +167,7 @@ enum OracleContexts {
     static let llama31_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -167,7 +175,7 @@ enum OracleContexts {
     static let llama31_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -175,7 +183,7 @@ enum OracleContexts {
     static let llama31_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -183,7 +191,7 @@ enum OracleContexts {
     static let llama31_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -191,7 +199,7 @@ enum OracleContexts {
     static let llama31_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -205,17 +213,17 @@ enum OracleContexts {
         "eos_token": .string("<|eot_id|>"),
     ]
     static let llama31_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
     ]
     static let llama31_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -223,25 +231,25 @@ enum OracleContexts {
     static let llama31_date: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
         "date_string": .string("01 Jan 2025"),
     ]
     static let llama31_tools_sys: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
         "tools_in_user_message": .bool(false),
     ]
     static let llama31_builtin: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -250,7 +258,7 @@ enum OracleContexts {
     static let mistral_v1_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -258,7 +266,7 @@ enum OracleContexts {
     static let mistral_v1_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -266,7 +274,7 @@ enum OracleContexts {
     static let mistral_v1_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -274,7 +282,7 @@ enum OracleContexts {
     static let mistral_v1_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -282,7 +290,7 @@ enum OracleContexts {
     static let mistral_v1_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -298,7 +306,7 @@ enum OracleContexts {
     static let mistral_v3_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -306,7 +314,7 @@ enum OracleContexts {
     static let mistral_v3_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -314,7 +322,7 @@ enum OracleContexts {
     static let mistral_v3_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -322,7 +330,7 @@ enum OracleContexts {
     static let mistral_v3_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -330,7 +338,7 @@ enum OracleContexts {
     static let mistral_v3_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -346,7 +354,7 @@ enum OracleContexts {
     static let zephyr_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -354,7 +362,7 @@ enum OracleContexts {
     static let zephyr_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -362,7 +370,7 @@ enum OracleContexts {
     static let zephyr_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -370,7 +378,7 @@ enum OracleContexts {
     static let zephyr_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -378,7 +386,7 @@ enum OracleContexts {
     static let zephyr_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -394,7 +402,7 @@ enum OracleContexts {
     static let gemma_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -402,7 +410,7 @@ enum OracleContexts {
     static let gemma_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -410,7 +418,7 @@ enum OracleContexts {
     static let gemma_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -418,7 +426,7 @@ enum OracleContexts {
     static let gemma_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -426,7 +434,7 @@ enum OracleContexts {
     static let gemma_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -442,7 +450,7 @@ enum OracleContexts {
     static let phi3_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -450,7 +458,7 @@ enum OracleContexts {
     static let phi3_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -458,7 +466,7 @@ enum OracleContexts {
     static let phi3_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -466,7 +474,7 @@ enum OracleContexts {
     static let phi3_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -474,7 +482,7 @@ enum OracleContexts {
     static let phi3_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -490,35 +498,35 @@ enum OracleContexts {
     static let qwen25_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
@@ -530,30 +538,30 @@ enum OracleContexts {
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let ns_macro_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -561,7 +569,7 @@ enum OracleContexts {
     static let ns_macro_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -569,7 +577,7 @@ enum OracleContexts {
     static let ns_macro_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -577,7 +585,7 @@ enum OracleContexts {
     static let ns_macro_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -585,7 +593,7 @@ enum OracleContexts {
     static let ns_macro_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -601,7 +609,7 @@ enum OracleContexts {
     static let deepseek_r1_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -609,7 +617,7 @@ enum OracleContexts {
     static let deepseek_r1_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -617,7 +625,7 @@ enum OracleContexts {
     static let deepseek_r1_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -625,7 +633,7 @@ enum OracleContexts {
     static let deepseek_r1_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -633,7 +641,7 @@ enum OracleContexts {
     static let deepseek_r1_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -647,25 +655,25 @@ enum OracleContexts {
         "eos_token": .string("<｜end▁of▁sentence｜>"),
     ]
     static let deepseek_r1_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
     ]
     static let deepseek_r1_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
     ]
     static let deepseek_r1_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -673,7 +681,7 @@ enum OracleContexts {
     static let phi4_mini_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -681,7 +689,7 @@ enum OracleContexts {
     static let phi4_mini_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -689,7 +697,7 @@ enum OracleContexts {
     static let phi4_mini_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -697,7 +705,7 @@ enum OracleContexts {
     static let phi4_mini_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -705,7 +713,7 @@ enum OracleContexts {
     static let phi4_mini_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -719,25 +727,25 @@ enum OracleContexts {
         "eos_token": .string("<|endoftext|>"),
     ]
     static let phi4_mini_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
     ]
     static let phi4_mini_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
     ]
     static let phi4_mini_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -745,7 +753,7 @@ enum OracleContexts {
     static let mistral_small_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -753,7 +761,7 @@ enum OracleContexts {
     static let mistral_small_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -761,7 +769,7 @@ enum OracleContexts {
     static let mistral_small_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -769,7 +777,7 @@ enum OracleContexts {
     static let mistral_small_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -777,7 +785,7 @@ enum OracleContexts {
     static let mistral_small_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -791,25 +799,25 @@ enum OracleContexts {
         "eos_token": .string("</s>"),
     ]
     static let mistral_small_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
     ]
     static let mistral_small_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
     ]
     static let mistral_small_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -817,7 +825,7 @@ enum OracleContexts {
     static let command_r7b_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
@@ -825,7 +833,7 @@ enum OracleContexts {
     static let command_r7b_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
@@ -833,7 +841,7 @@ enum OracleContexts {
     static let command_r7b_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
@@ -841,7 +849,7 @@ enum OracleContexts {
     static let command_r7b_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
@@ -849,7 +857,7 @@ enum OracleContexts {
     static let command_r7b_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
@@ -863,9 +871,9 @@ enum OracleContexts {
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
     ]
     static let command_r7b_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
@@ -873,15 +881,15 @@ enum OracleContexts {
     static let command_r7b_docs: [String: JinjaValue] = [
         "tools": .array([]),
         "documents": .array([.object(JinjaObject([("title", .string("Doc A")), ("text", .string("Alpha"))])), .object(JinjaObject([("title", .string("Doc B")), ("text", .string("Beta"))]))]),
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
     ]
     static let command_r7b_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<BOS_TOKEN>"),
         "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
@@ -889,7 +897,7 @@ enum OracleContexts {
     static let feature: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
