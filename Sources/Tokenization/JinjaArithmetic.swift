@@ -31,6 +31,8 @@ enum JinjaArithmetic {
         case (.array(let x), .array(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { equals($0, $1) }
         case (.object(let x), .object(let y)):
+            // Generators compare by identity in Python; two evaluations are never the same object.
+            if x.generatorItems != nil || y.generatorItems != nil { return false }
             return x.count == y.count
                 && x.entries.allSatisfy { entry in y[entry.key].map { equals(entry.value, $0) } ?? false }
         default:

@@ -49,6 +49,8 @@ struct JinjaJSON {
             }
             newline(level, into: &out)
             out += "]"
+        case .object(let object) where object.generatorItems != nil:
+            throw ChatTemplateError("tojson: object of type generator is not JSON serializable", at: position)
         case .object(let object):
             guard !object.isEmpty else { out += "{}"; return }
             let keys =

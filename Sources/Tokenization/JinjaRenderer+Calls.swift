@@ -38,10 +38,12 @@ extension JinjaRenderer {
         case "float": if case .double = value { return true } else { return false }
         case "number": return JinjaArithmetic.number(value) != nil
         case "string": if case .string = value { return true } else { return false }
-        case "mapping": if case .object = value { return true } else { return false }
+        case "mapping":
+            if case .object(let o) = value { return o.generatorItems == nil } else { return false }
         case "callable": return false
         case "iterable", "sequence":
             switch value {
+            case .object(let o) where o.generatorItems != nil: return name == "iterable"  // no len(): not a sequence
             case .undefined, .string, .array, .object: return true
             default: return false
             }
@@ -183,7 +185,7 @@ extension JinjaRenderer {
     {
         switch value {
         case .string(let s): return try stringMethod(s, method, args)
-        case .object(let o):
+        case .object(let o) where o.generatorItems == nil:
             switch method {
             case "items": return .array(o.entries.map { .array([.string($0.key), $0.value]) })
             case "keys": return .array(o.keys.map { .string($0) })

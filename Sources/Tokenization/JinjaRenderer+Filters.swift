@@ -94,11 +94,17 @@ extension JinjaRenderer {
         case "first":
             return try iterate(value, what: "first input", at: position).first ?? .undefined
         case "last":
+            if case .object(let o) = value, o.generatorItems != nil {
+                throw ChatTemplateError("filter 'last': 'generator' object is not reversible", at: position)
+            }
             return try iterate(value, what: "last input", at: position).last ?? .undefined
         case "list": return .array(try iterate(value, what: "list input", at: position))
         case "reverse":
             if case .string(let s) = value { return .string(JinjaStrings.make(s.unicodeScalars.reversed())) }
-            return .array(try iterate(value, what: "reverse input", at: position).reversed())
+            let items = try iterate(value, what: "reverse input", at: position)
+            // reversed() on lists and dicts is a lazy iterator; a generator input is copied into a list instead.
+            if case .object(let o) = value, o.generatorItems != nil { return .array(items.reversed()) }
+            return JinjaObject.generator(items.reversed())
         case "replace":
             guard let old = try args.string(0, "old"), let new = try args.string(1, "new") else {
                 throw ChatTemplateError("filter 'replace' needs old and new strings", at: position)
@@ -107,14 +113,14 @@ extension JinjaRenderer {
                 JinjaStrings.replace(value.pythonString, old, new, count: try args.int(2, "count", default: -1))
             )
         case "items":
-            if case .undefined = value { return .array([]) }
-            guard case .object(let o) = value else {
+            if case .undefined = value { return JinjaObject.generator([]) }
+            guard case .object(let o) = value, o.generatorItems == nil else {
                 throw ChatTemplateError("filter 'items' needs a mapping, got '\(value.typeName)'", at: position)
             }
-            return .array(o.entries.map { .array([.string($0.key), $0.value]) })
+            return JinjaObject.generator(o.entries.map { .array([.string($0.key), $0.value]) })
         case "selectattr", "rejectattr", "select", "reject":
-            return .array(try select(name, value, args))
-        case "map": return .array(try mapFilter(value, args))
+            return JinjaObject.generator(try select(name, value, args))
+        case "map": return JinjaObject.generator(try mapFilter(value, args))
         case "safe": return .string(value.pythonString)  // Markup(str(value)): a non-empty string even for False
         case "e", "escape": return .string(JinjaStrings.htmlEscape(value.pythonString))
         case "abs":
@@ -124,7 +130,7 @@ extension JinjaRenderer {
             if case .int(let i) = n, i != Int.min { return .int(abs(i)) }
             return .double(abs(n.asDouble))
         case "unique":
-            return .array(try uniqueFilter(value, args))
+            return JinjaObject.generator(try uniqueFilter(value, args))
         case "sort": return .array(try sortFilter(value, args))
         case "min", "max":
             // min/max(case_sensitive=False, attribute=None); like Python, the first of equal extremes wins.
@@ -162,7 +168,7 @@ extension JinjaRenderer {
         case .undefined: return 0
         case .string(let s): return s.unicodeScalars.count
         case .array(let a): return a.count
-        case .object(let o): return o.count
+        case .object(let o) where o.generatorItems == nil: return o.count
         default: throw ChatTemplateError("object of type '\(value.typeName)' has no len()", at: position)
         }
     }

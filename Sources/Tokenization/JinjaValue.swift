@@ -26,7 +26,7 @@ public indirect enum JinjaValue: Sendable, Equatable {
         case .double(let d): return d != 0
         case .string(let s): return !s.isEmpty
         case .array(let a): return !a.isEmpty
-        case .object(let o): return !o.isEmpty
+        case .object(let o): return o.generatorItems != nil || !o.isEmpty
         }
     }
 
@@ -49,6 +49,8 @@ public indirect enum JinjaValue: Sendable, Equatable {
         case .double(let d): return JinjaValue.pythonFloat(d)
         case .string(let s): return JinjaValue.pythonQuote(s)
         case .array(let a): return "[" + a.map(\.pythonRepr).joined(separator: ", ") + "]"
+        case .object(let o) where o.generatorItems != nil:
+            return "<generator object>"
         case .object(let o):
             let body = o.entries.map { JinjaValue.pythonQuote($0.key) + ": " + $0.value.pythonRepr }
             return "{" + body.joined(separator: ", ") + "}"
@@ -65,7 +67,7 @@ public indirect enum JinjaValue: Sendable, Equatable {
         case .double: return "float"
         case .string: return "str"
         case .array: return "list"
-        case .object(let o): return o.isNamespace ? "Namespace" : "dict"
+        case .object(let o): return o.generatorItems != nil ? "generator" : o.isNamespace ? "Namespace" : "dict"
         }
     }
 
@@ -112,6 +114,16 @@ public struct JinjaObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     private var storage: [String: JinjaValue] = [:]
     /// Set for objects made by `namespace()`, the only objects `{% set ns.attr = ... %}` may modify.
     var isNamespace = false
+    /// Set when this stands for a Python generator, which jinja2's select/reject/map/unique/items/reverse filters
+    /// return: always truthy, iterable, but without len(), subscripts or JSON form.
+    var generatorItems: [JinjaValue]?
+
+    /// A generator yielding `items` (see `generatorItems`).
+    static func generator(_ items: [JinjaValue]) -> JinjaValue {
+        var object = JinjaObject()
+        object.generatorItems = items
+        return .object(object)
+    }
 
     /// An empty object.
     public init() {}
