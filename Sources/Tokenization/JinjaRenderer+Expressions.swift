@@ -177,6 +177,7 @@ extension JinjaRenderer {
             return needle.isEmpty || s.unicodeScalars.contains(needle.unicodeScalars)
         case .array(let a): return a.contains { JinjaArithmetic.equals($0, item) }
         case .object(let o) where o.generatorItems != nil:
+            if let failure = o.generatorFailure { throw failure }
             return o.generatorItems?.contains { JinjaArithmetic.equals($0, item) } ?? false
         case .object(let o):
             switch item {

@@ -115,12 +115,22 @@ extension JinjaRenderer {
         case "items":
             if case .undefined = value { return JinjaObject.generator([]) }
             guard case .object(let o) = value, o.generatorItems == nil else {
-                throw ChatTemplateError("filter 'items' needs a mapping, got '\(value.typeName)'", at: position)
+                let failure = ChatTemplateError("filter 'items' needs a mapping, got '\(value.typeName)'", at: position)
+                return JinjaObject.failedGenerator(failure)
             }
             return JinjaObject.generator(o.entries.map { .array([.string($0.key), $0.value]) })
         case "selectattr", "rejectattr", "select", "reject":
-            return JinjaObject.generator(try select(name, value, args))
-        case "map": return JinjaObject.generator(try mapFilter(value, args))
+            do throws(ChatTemplateError) {
+                return JinjaObject.generator(try select(name, value, args))
+            } catch {
+                return JinjaObject.failedGenerator(error)
+            }
+        case "map":
+            do throws(ChatTemplateError) {
+                return JinjaObject.generator(try mapFilter(value, args))
+            } catch {
+                return JinjaObject.failedGenerator(error)
+            }
         case "safe": return .string(value.pythonString)  // Markup(str(value)): a non-empty string even for False
         case "e", "escape": return .string(JinjaStrings.htmlEscape(value.pythonString))
         case "abs":
@@ -130,7 +140,11 @@ extension JinjaRenderer {
             if case .int(let i) = n, i != Int.min { return .int(abs(i)) }
             return .double(abs(n.asDouble))
         case "unique":
-            return JinjaObject.generator(try uniqueFilter(value, args))
+            do throws(ChatTemplateError) {
+                return JinjaObject.generator(try uniqueFilter(value, args))
+            } catch {
+                return JinjaObject.failedGenerator(error)
+            }
         case "sort": return .array(try sortFilter(value, args))
         case "min", "max":
             // min/max(case_sensitive=False, attribute=None); like Python, the first of equal extremes wins.

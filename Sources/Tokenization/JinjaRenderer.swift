@@ -137,7 +137,9 @@ struct JinjaRenderer {
         switch value {
         case .undefined: return []
         case .array(let a): return a
-        case .object(let o): return o.generatorItems ?? o.keys.map { .string($0) }
+        case .object(let o):
+            if let failure = o.generatorFailure { throw failure }
+            return o.generatorItems ?? o.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default: throw ChatTemplateError("'\(value.typeName)' object '\(what)' is not iterable", at: position)
         }

@@ -117,11 +117,21 @@ public struct JinjaObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     /// Set when this stands for a Python generator, which jinja2's select/reject/map/unique/items/reverse filters
     /// return: always truthy, iterable, but without len(), subscripts or JSON form.
     var generatorItems: [JinjaValue]?
+    /// A generator whose filter failed: like Python's lazy generators, the error surfaces only when it is consumed.
+    var generatorFailure: ChatTemplateError?
 
     /// A generator yielding `items` (see `generatorItems`).
     static func generator(_ items: [JinjaValue]) -> JinjaValue {
         var object = JinjaObject()
         object.generatorItems = items
+        return .object(object)
+    }
+
+    /// A generator that throws `failure` when iterated (jinja2 filters fail lazily).
+    static func failedGenerator(_ failure: ChatTemplateError) -> JinjaValue {
+        var object = JinjaObject()
+        object.generatorItems = []
+        object.generatorFailure = failure
         return .object(object)
     }
 
