@@ -1094,6 +1094,7 @@ let oracleCases: [OracleCase] = [
     OracleCase(name: "feature 53", template: "{% for k, v in d|dictsort %}{{ k }}={{ v }};{% endfor %}|{% for k, v in {'b': 2, 'A': 3, 'a': 1}|dictsort(reverse=true) %}{{ k }}{% endfor %}|{% for k, v in {'x': 2, 'y': 1}|dictsort(by='value') %}{{ k }}{% endfor %}", context: OracleContexts.feature, expected: "a=[1, 2];m={'k': 'v'};z=1;|bAa|yx", jinjaError: nil),
     OracleCase(name: "feature 54", template: "{{ users[0]|attr('name') }}{{ d|attr('zz') }}|{{ 'ab'|center(7) }}|{{ 'abc'|center(6) }}|{{ 'ab'|center(6) }}|{{ 'abc'|center(8) }}", context: OracleContexts.feature, expected: "|   ab  | abc  |  ab  |  abc   ", jinjaError: nil),
     OracleCase(name: "feature 55", template: "{{ items.index(1) }}{{ [1, 1, 2].count(1) }}{{ '123'.isdigit() }}{{ 'ab1'.isalpha() }}{{ 'ab1'.isalnum() }}{{ ' '.isspace() }}{{ ''.isdigit() }}", context: OracleContexts.feature, expected: "12TrueFalseTrueTrueFalse", jinjaError: nil),
+    OracleCase(name: "feature 56", template: "{% if []|select %}T{% else %}F{% endif %}{% if []|list %}T{% else %}F{% endif %}{{ users|selectattr('admin')|list|length }}{{ users|map(attribute='age')|sum }}{{ items|reverse|join }}{{ ([1]|select) is iterable }}{{ ([1]|select) is sequence }}{{ 2 in items|select }}{{ (items|select|first) }}{% set g = 5|items %}ok", context: OracleContexts.feature, expected: "TF196213TrueFalseTrue3ok", jinjaError: nil),
     OracleCase(name: "error 0", template: "{{ x.y }}", context: OracleContexts.feature, expected: nil, jinjaError: "UndefinedError: 'x' is undefined"),
     OracleCase(name: "error 1", template: "{{ n + 'a' }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: unsupported operand type(s) for +: 'int' and 'str'"),
     OracleCase(name: "error 2", template: "{{ raise_exception('boom ' ~ n) }}", context: OracleContexts.feature, expected: nil, jinjaError: "TemplateError: boom 7"),
@@ -1106,4 +1107,8 @@ let oracleCases: [OracleCase] = [
     OracleCase(name: "error 9", template: "{{ nothing + 1 }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'"),
     OracleCase(name: "error 10", template: "{{ n in 5 }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: argument of type 'int' is not iterable"),
     OracleCase(name: "error 11", template: "{{ n|length }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: object of type 'int' has no len()"),
+    OracleCase(name: "error 12", template: "{{ users|selectattr('admin')|length }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: object of type 'generator' has no len()"),
+    OracleCase(name: "error 13", template: "{{ items|select|tojson }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: Object of type generator is not JSON serializable"),
+    OracleCase(name: "error 14", template: "{{ items|select|last }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: 'generator' object is not reversible"),
+    OracleCase(name: "error 15", template: "{{ 5|items|list }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: Can only get item pairs from a mapping."),
 ]
