@@ -179,4 +179,33 @@ import Testing
             #expect(throws: ChatTemplateError.self) { try JinjaValue(json: bad) }
         }
     }
+
+    @Test func configReadsTemplateListsAndAddedTokens() throws {
+        let listed = Data(
+            #"""
+            {"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}],
+             "bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>"}
+            """#.utf8
+        )
+        let config = try ChatTemplateConfig(tokenizerConfigJSON: listed)
+        #expect(config.template == "D")
+        #expect(config.namedTemplates == ["default": "D", "tool_use": "T"])
+        #expect(config.bosToken == "<s>" && config.eosToken == "</s>")
+        let none = try ChatTemplateConfig(tokenizerConfigJSON: Data(#"{"bos_token": null}"#.utf8))
+        #expect(none.template == nil && none.bosToken == nil)
+        let bad = [
+            #"{"chat_template": [{"name": "rag", "template": "R"}]}"#: "no \"default\" entry",
+            #"{"chat_template": 3}"#: "must be a string or a list",
+            #"{"chat_template": [3]}"#: "entries must be {name, template}",
+            #"{"eos_token": {"x": 1}}"#: "eos_token object has no string \"content\"",
+            "[1]": "expected a JSON object",
+            "{": "not valid JSON",
+        ]
+        for (json, message) in bad {
+            let error = try #require(throws: ChatTemplateError.self) {
+                try ChatTemplateConfig(tokenizerConfigJSON: Data(json.utf8), source: "x/tokenizer_config.json")
+            }
+            #expect(error.message.contains(message) && error.message.hasPrefix("x/tokenizer_config.json"), "\(error)")
+        }
+    }
 }
