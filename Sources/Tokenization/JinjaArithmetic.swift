@@ -79,8 +79,6 @@ enum JinjaArithmetic {
             return try sized(.array(x + y), at: position)
         case ("*", .string, .int), ("*", .int, .string), ("*", .array, .int), ("*", .int, .array):
             return try repeated(a, b, at: position)
-        case ("%", .string, _):
-            throw ChatTemplateError("unsupported printf-style string formatting with '%'", at: position)
         default:
             throw ChatTemplateError(
                 "unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'",

@@ -140,6 +140,14 @@ extension JinjaRenderer {
             return .string(joined)
         }
         if case .undefined = left { throw undefinedError(lhs, at: position) }
+        if op == "%", case .string(let template) = left {
+            // A tuple literal supplies several arguments; any other value (a list too) is a single argument.
+            var positional = [right]
+            if case .tuple = rhs, case .array(let items) = right { positional = items }
+            var mapping: JinjaObject?
+            if case .object(let o) = right, o.generatorItems == nil { mapping = o }
+            return .string(try JinjaFormat.format(template, positional: positional, mapping: mapping, at: position))
+        }
         if case .undefined = right { throw undefinedError(rhs, at: position) }
         return try JinjaArithmetic.apply(op, left, right, at: position)
     }

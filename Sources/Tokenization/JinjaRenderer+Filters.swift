@@ -48,7 +48,7 @@ extension JinjaRenderer {
         "float", "join", "first", "last", "list", "reverse", "replace", "items", "selectattr", "rejectattr", "select",
         "reject", "map", "safe", "e", "escape", "abs", "unique", "sort", "min", "max", "sum", "indent", "wordcount",
         "round",
-        "dictsort", "attr", "center",
+        "dictsort", "attr", "center", "format",
     ]
 
     mutating func applyFilter(
@@ -160,6 +160,14 @@ extension JinjaRenderer {
         case "wordcount": return .int(JinjaStrings.wordCount(value.pythonString))
         case "round": return try roundFilter(value, args)
         case "dictsort": return .array(try dictSort(value, args))
+        case "format":
+            guard positional.isEmpty || keyword.isEmpty else {
+                throw ChatTemplateError("filter 'format' can't mix positional and keyword arguments", at: position)
+            }
+            let mapping = keyword.isEmpty ? nil : JinjaObject(keyword)
+            return .string(
+                try JinjaFormat.format(value.pythonString, positional: positional, mapping: mapping, at: position)
+            )
         case "attr":
             // Python getattr only: dict keys are not attributes, so on template data this is always undefined.
             guard try args.string(0, "name") != nil else {
