@@ -208,4 +208,29 @@ import Testing
             #expect(error.message.contains(message) && error.message.hasPrefix("x/tokenizer_config.json"), "\(error)")
         }
     }
+
+    /// `tools`/`documents` default to none (transformers passes None), nil special tokens stay undefined, and
+    /// the named arguments win over `extraContext`.
+    @Test func contextDefaultsAndPrecedence() throws {
+        let template = try ChatTemplate(
+            source: "{{ tools is none }}|{{ documents is none }}|{{ bos_token is defined }}|{{ eos_token }}|"
+                + "{{ date_string }}|{{ add_generation_prompt }}|{{ messages|length }}"
+        )
+        let rendered = try template.render(
+            messages: [ChatMessage(role: "user", content: "hi")],
+            addGenerationPrompt: true,
+            bosToken: nil,
+            eosToken: "</s>",
+            extraContext: ["date_string": "26 Jul 2024", "eos_token": "ignored", "add_generation_prompt": false]
+        )
+        #expect(rendered == "True|True|False|</s>|26 Jul 2024|True|1")
+        let withTools = try template.render(
+            messages: [],
+            addGenerationPrompt: false,
+            bosToken: "<s>",
+            eosToken: nil,
+            extraContext: ["tools": .array([])]
+        )
+        #expect(withTools == "False|True|True|||False|0")
+    }
 }
