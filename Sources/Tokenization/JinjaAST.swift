@@ -53,8 +53,14 @@ indirect enum JinjaNode: Sendable {
     case text(String)
     case output(JinjaExpr)
     case ifChain([(JinjaExpr, [JinjaNode])], otherwise: [JinjaNode])
-    case forLoop(targets: [String], iterable: JinjaExpr, filter: JinjaExpr?, body: [JinjaNode], otherwise: [JinjaNode],
-                 JinjaPosition)
+    case forLoop(
+        targets: [String],
+        iterable: JinjaExpr,
+        filter: JinjaExpr?,
+        body: [JinjaNode],
+        otherwise: [JinjaNode],
+        JinjaPosition
+    )
     case set(JinjaSetTarget, JinjaExpr, JinjaPosition)
     case setBlock(String, [JinjaNode])
     case macro(JinjaMacro)

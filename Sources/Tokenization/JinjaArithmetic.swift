@@ -31,14 +31,19 @@ enum JinjaArithmetic {
         case (.array(let x), .array(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { equals($0, $1) }
         case (.object(let x), .object(let y)):
-            return x.count == y.count && x.entries.allSatisfy { entry in y[entry.key].map { equals(entry.value, $0) } ?? false }
+            // Generators compare by identity in Python; two evaluations are never the same object.
+            if x.generatorItems != nil || y.generatorItems != nil { return false }
+            return x.count == y.count
+                && x.entries.allSatisfy { entry in y[entry.key].map { equals(entry.value, $0) } ?? false }
         default:
             return a == b
         }
     }
 
     /// -1, 0 or 1; throws for types Python cannot order.
-    static func order(_ a: JinjaValue, _ b: JinjaValue, op: String, at position: JinjaPosition) throws(ChatTemplateError) -> Int {
+    static func order(_ a: JinjaValue, _ b: JinjaValue, op: String, at position: JinjaPosition)
+        throws(ChatTemplateError) -> Int
+    {
         if let x = number(a), let y = number(b) {
             if case .int(let i) = x, case .int(let j) = y { return i < j ? -1 : (i == j ? 0 : 1) }
             let (p, q) = (x.asDouble, y.asDouble)
@@ -54,12 +59,16 @@ enum JinjaArithmetic {
             for (p, q) in zip(x, y) where !equals(p, q) { return try order(p, q, op: op, at: position) }
             return x.count < y.count ? -1 : (x.count == y.count ? 0 : 1)
         default:
-            throw ChatTemplateError("'\(op)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'",
-                                    at: position)
+            throw ChatTemplateError(
+                "'\(op)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'",
+                at: position
+            )
         }
     }
 
-    static func apply(_ op: String, _ a: JinjaValue, _ b: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
+    static func apply(_ op: String, _ a: JinjaValue, _ b: JinjaValue, at position: JinjaPosition)
+        throws(ChatTemplateError) -> JinjaValue
+    {
         if let x = number(a), let y = number(b) { return try numeric(op, x, y, at: position) }
         // bool is an int subclass in Python: 'ab' * True == 'ab'.
         let (a, b) = (boolAsInt(a), boolAsInt(b))
@@ -70,10 +79,11 @@ enum JinjaArithmetic {
             return try sized(.array(x + y), at: position)
         case ("*", .string, .int), ("*", .int, .string), ("*", .array, .int), ("*", .int, .array):
             return try repeated(a, b, at: position)
-        case ("%", .string, _):
-            throw ChatTemplateError("unsupported printf-style string formatting with '%'", at: position)
         default:
-            throw ChatTemplateError("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'", at: position)
+            throw ChatTemplateError(
+                "unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'",
+                at: position
+            )
         }
     }
 
@@ -93,8 +103,11 @@ enum JinjaArithmetic {
         return v
     }
 
-    private static func repeated(_ a: JinjaValue, _ b: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
-        let (seq, count): (JinjaValue, Int) = if case .int(let n) = a { (b, n) } else if case .int(let n) = b { (a, n) } else { (a, 0) }
+    private static func repeated(_ a: JinjaValue, _ b: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError)
+        -> JinjaValue
+    {
+        let (seq, count): (JinjaValue, Int) =
+            if case .int(let n) = a { (b, n) } else if case .int(let n) = b { (a, n) } else { (a, 0) }
         let n = max(0, count)
         switch seq {
         case .string(let s):
@@ -112,7 +125,9 @@ enum JinjaArithmetic {
         }
     }
 
-    private static func numeric(_ op: String, _ x: Number, _ y: Number, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
+    private static func numeric(_ op: String, _ x: Number, _ y: Number, at position: JinjaPosition)
+        throws(ChatTemplateError) -> JinjaValue
+    {
         if case .int(let i) = x, case .int(let j) = y, op != "/" {
             return try integer(op, i, j, at: position)
         }
@@ -134,7 +149,9 @@ enum JinjaArithmetic {
         }
     }
 
-    private static func integer(_ op: String, _ i: Int, _ j: Int, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
+    private static func integer(_ op: String, _ i: Int, _ j: Int, at position: JinjaPosition) throws(ChatTemplateError)
+        -> JinjaValue
+    {
         let result: (Int, Bool)
         switch op {
         case "+": result = i.addingReportingOverflow(j)
@@ -151,12 +168,16 @@ enum JinjaArithmetic {
             result = (acc, overflow)
         default:
             guard j != 0 else { throw ChatTemplateError("integer division or modulo by zero", at: position) }
-            guard !(i == Int.min && j == -1) else { throw ChatTemplateError("integer overflow in '\(op)'", at: position) }
+            guard !(i == Int.min && j == -1) else {
+                throw ChatTemplateError("integer overflow in '\(op)'", at: position)
+            }
             var q = i / j, r = i % j
             if r != 0 && (r < 0) != (j < 0) { q -= 1; r += j }
             return .int(op == "//" ? q : r)
         }
-        guard !result.1 else { throw ChatTemplateError("integer overflow in '\(op)' (values beyond 64 bits are unsupported)", at: position) }
+        guard !result.1 else {
+            throw ChatTemplateError("integer overflow in '\(op)' (values beyond 64 bits are unsupported)", at: position)
+        }
         return .int(result.0)
     }
 }

@@ -27,7 +27,8 @@ struct JinjaJSON {
     }
 
     private func write(_ value: JinjaValue, level: Int, into out: inout String, at position: JinjaPosition)
-        throws(ChatTemplateError) {
+        throws(ChatTemplateError)
+    {
         guard level < 256 else { throw ChatTemplateError("tojson: value nested too deeply", at: position) }
         switch value {
         case .undefined:
@@ -48,9 +49,13 @@ struct JinjaJSON {
             }
             newline(level, into: &out)
             out += "]"
+        case .object(let object) where object.generatorItems != nil:
+            throw ChatTemplateError("tojson: object of type generator is not JSON serializable", at: position)
         case .object(let object):
             guard !object.isEmpty else { out += "{}"; return }
-            let keys = sortKeys ? object.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) } : object.keys
+            let keys =
+                sortKeys
+                ? object.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) } : object.keys
             out += "{"
             for (index, key) in keys.enumerated() {
                 if index > 0 { out += itemSeparator }

@@ -3,13 +3,17 @@ import Foundation
 extension JinjaValue {
     /// Parses JSON into template values keeping object key order (as Python's `json.loads` does), so tool schemas
     /// from a request render through `tojson` exactly as transformers would render them.
-    /// Integers beyond 64 bits become doubles; errors name the byte offset.
+    /// Integers beyond 64 bits become doubles.
+    /// - Parameter jsonData: UTF-8 JSON text.
+    /// - Throws: `ChatTemplateError` naming the byte offset of the first syntax error.
     public init(jsonData: Data) throws {
         var parser = JinjaJSONParser(bytes: [UInt8](jsonData))
         self = try parser.parseDocument()
     }
 
     /// Parses a JSON string; see `init(jsonData:)`.
+    /// - Parameter json: JSON text.
+    /// - Throws: `ChatTemplateError` naming the byte offset of the first syntax error.
     public init(json: String) throws {
         try self.init(jsonData: Data(json.utf8))
     }
@@ -124,7 +128,8 @@ struct JinjaJSONParser {
     }
 
     mutating func parseHex4() throws(ChatTemplateError) -> UInt32 {
-        guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else {
+        guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16)
+        else {
             throw fail("bad \\u escape")
         }
         i += 4
@@ -151,7 +156,9 @@ struct JinjaJSONParser {
             case UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: "\""): out.append(e)
             case UInt8(ascii: "u"):
                 var v = try parseHex4()
-                if (0xD800..<0xDC00).contains(v), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                if (0xD800..<0xDC00).contains(v), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
+                    bytes[i + 1] == UInt8(ascii: "u")
+                {
                     i += 2
                     let low = try parseHex4()
                     guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate") }

@@ -230,7 +230,9 @@ struct JinjaLexer {
             let start = j
             let kind: JinjaToken.Kind
             if c == "_" || (c.isASCII && c.properties.isAlphabetic) {
-                while let s = at(j), s == "_" || (s.isASCII && (s.properties.isAlphabetic || s.properties.numericType != nil)) {
+                while let s = at(j),
+                    s == "_" || (s.isASCII && (s.properties.isAlphabetic || s.properties.numericType != nil))
+                {
                     j += 1
                 }
                 kind = .name(string(start..<j))
@@ -265,8 +267,10 @@ struct JinjaLexer {
         }
     }
 
-    private static let operators = ["//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[", "]",
-                                    "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"]
+    private static let operators = [
+        "//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[", "]",
+        "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";",
+    ]
 
     private func lexOperator(_ j: inout Int) throws(ChatTemplateError) -> String {
         for op in JinjaLexer.operators where matches(op, at: j) {
@@ -277,7 +281,9 @@ struct JinjaLexer {
     }
 
     private func digits(_ j: inout Int) {
-        while let s = at(j), (s.isASCII && s.properties.numericType != nil) || (s == "_" && at(j + 1)?.properties.numericType != nil) {
+        while let s = at(j),
+            (s.isASCII && s.properties.numericType != nil) || (s == "_" && at(j + 1)?.properties.numericType != nil)
+        {
             j += 1
         }
     }

@@ -101,8 +101,12 @@ extension JinjaParser {
         return rest.isEmpty ? first : .compare(first, rest, position)
     }
 
-    private mutating func parseLeftAssociative(_ ops: Set<String>, _ operand: (inout JinjaParser) throws(ChatTemplateError) -> JinjaExpr)
-        throws(ChatTemplateError) -> JinjaExpr {
+    private mutating func parseLeftAssociative(
+        _ ops: Set<String>,
+        _ operand: (inout JinjaParser) throws(ChatTemplateError) -> JinjaExpr
+    )
+        throws(ChatTemplateError) -> JinjaExpr
+    {
         var e = try operand(&self)
         var levels = 0
         defer { depth -= levels }
@@ -125,7 +129,9 @@ extension JinjaParser {
     }
 
     mutating func parseMath2() throws(ChatTemplateError) -> JinjaExpr {
-        try parseLeftAssociative(["*", "/", "//", "%"]) { (p: inout JinjaParser) throws(ChatTemplateError) in try p.parsePow() }
+        try parseLeftAssociative(["*", "/", "//", "%"]) { (p: inout JinjaParser) throws(ChatTemplateError) in
+            try p.parsePow()
+        }
     }
 
     mutating func parsePow() throws(ChatTemplateError) -> JinjaExpr {
@@ -242,7 +248,9 @@ extension JinjaParser {
         }
     }
 
-    private mutating func parseSubscript(_ base: JinjaExpr, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaExpr {
+    private mutating func parseSubscript(_ base: JinjaExpr, at position: JinjaPosition) throws(ChatTemplateError)
+        -> JinjaExpr
+    {
         var start: JinjaExpr?
         if !isOp(":") { start = try parseExpression() }
         if isOp("]") {

@@ -13,7 +13,10 @@ struct JinjaParser {
     mutating func enter() throws(ChatTemplateError) {
         depth += 1
         if depth > Self.maxDepth {
-            throw ChatTemplateError("template nests blocks or expressions deeper than \(Self.maxDepth) levels", at: current.position)
+            throw ChatTemplateError(
+                "template nests blocks or expressions deeper than \(Self.maxDepth) levels",
+                at: current.position
+            )
         }
     }
 
@@ -76,7 +79,8 @@ struct JinjaParser {
 
     /// Parses nodes until one of `endTags` opens a block; returns that tag (its name consumed, `%}` not).
     mutating func parseBody(until endTags: Set<String>, opener: (String, JinjaPosition)?)
-        throws(ChatTemplateError) -> ([JinjaNode], (name: String, position: JinjaPosition)?) {
+        throws(ChatTemplateError) -> ([JinjaNode], (name: String, position: JinjaPosition)?)
+    {
         var nodes: [JinjaNode] = []
         while true {
             let token = current
@@ -102,8 +106,11 @@ struct JinjaParser {
             case .eof:
                 if let (name, position) = opener {
                     let expected = endTags.sorted().map { "'\($0)'" }.joined(separator: " or ")
-                    throw ChatTemplateError("unexpected end of template: '\(name)' block opened at \(position) "
-                        + "is not closed (expected \(expected))", at: token.position)
+                    throw ChatTemplateError(
+                        "unexpected end of template: '\(name)' block opened at \(position) "
+                            + "is not closed (expected \(expected))",
+                        at: token.position
+                    )
                 }
                 return (nodes, nil)
             default:
@@ -113,14 +120,22 @@ struct JinjaParser {
     }
 
     /// Parses a block body that must end with exactly `endTag` (or one of `alsoAllowed`).
-    mutating func parseBlock(_ opener: String, at position: JinjaPosition, endTag: String, alsoAllowed: Set<String> = [])
-        throws(ChatTemplateError) -> ([JinjaNode], String) {
+    mutating func parseBlock(
+        _ opener: String,
+        at position: JinjaPosition,
+        endTag: String,
+        alsoAllowed: Set<String> = []
+    )
+        throws(ChatTemplateError) -> ([JinjaNode], String)
+    {
         let allowed = alsoAllowed.union([endTag])
         let (body, end) = try parseBody(until: allowed, opener: (opener, position))
         guard let end, allowed.contains(end.name) else {
             let found = end?.name ?? "end of template"
-            throw ChatTemplateError("unexpected tag '\(found)' inside '\(opener)' block opened at \(position)",
-                                    at: end?.position ?? position)
+            throw ChatTemplateError(
+                "unexpected tag '\(found)' inside '\(opener)' block opened at \(position)",
+                at: end?.position ?? position
+            )
         }
         return (body, end.name)
     }
@@ -204,7 +219,14 @@ struct JinjaParser {
             (otherwise, _) = try parseBlock("for", at: position, endTag: "endfor")
         }
         try expectBlockEnd("endfor")
-        return .forLoop(targets: targets, iterable: iterable, filter: filter, body: body, otherwise: otherwise, position)
+        return .forLoop(
+            targets: targets,
+            iterable: iterable,
+            filter: filter,
+            body: body,
+            otherwise: otherwise,
+            position
+        )
     }
 
     mutating func parseSet(at position: JinjaPosition) throws(ChatTemplateError) -> JinjaNode {

@@ -16,9 +16,12 @@ extension JinjaRenderer {
     ]
 
     func applyTest(_ name: String, _ value: JinjaValue, _ args: [JinjaValue], at position: JinjaPosition)
-        throws(ChatTemplateError) -> Bool {
+        throws(ChatTemplateError) -> Bool
+    {
         func argument() throws(ChatTemplateError) -> JinjaValue {
-            guard let first = args.first else { throw ChatTemplateError("test '\(name)' needs an argument", at: position) }
+            guard let first = args.first else {
+                throw ChatTemplateError("test '\(name)' needs an argument", at: position)
+            }
             return first
         }
         if Self.argumentFreeTests.contains(name), !args.isEmpty {
@@ -35,10 +38,12 @@ extension JinjaRenderer {
         case "float": if case .double = value { return true } else { return false }
         case "number": return JinjaArithmetic.number(value) != nil
         case "string": if case .string = value { return true } else { return false }
-        case "mapping": if case .object = value { return true } else { return false }
+        case "mapping":
+            if case .object(let o) = value { return o.generatorItems == nil } else { return false }
         case "callable": return false
         case "iterable", "sequence":
             switch value {
+            case .object(let o) where o.generatorItems != nil: return name == "iterable"  // no len(): not a sequence
             case .undefined, .string, .array, .object: return true
             default: return false
             }
@@ -53,8 +58,10 @@ extension JinjaRenderer {
             case nil: throw ChatTemplateError("test '\(name)' needs a number, got '\(value.typeName)'", at: position)
             }
         case "divisibleby":
-            guard case .int(let i)? = JinjaArithmetic.number(value), case .int(let d)? = JinjaArithmetic.number(try argument()),
-                  d != 0 else {
+            guard case .int(let i)? = JinjaArithmetic.number(value),
+                case .int(let d)? = JinjaArithmetic.number(try argument()),
+                d != 0
+            else {
                 throw ChatTemplateError("test 'divisibleby' needs non-zero integers", at: position)
             }
             return i % d == 0
@@ -80,7 +87,8 @@ extension JinjaRenderer {
     }
 
     mutating func call(_ callee: JinjaExpr, _ arguments: JinjaArguments, at position: JinjaPosition)
-        throws(ChatTemplateError) -> JinjaValue {
+        throws(ChatTemplateError) -> JinjaValue
+    {
         switch callee {
         case .name(let name, _):
             let (positional, keyword) = try evaluateArguments(arguments)
@@ -90,13 +98,20 @@ extension JinjaRenderer {
             case .value(let v)?:
                 throw ChatTemplateError("'\(name)' (\(v.typeName)) is not callable", at: position)
             case nil:
-                let args = JinjaCallArguments(positional: positional, keyword: keyword, callee: "\(name)()", position: position)
+                let args = JinjaCallArguments(
+                    positional: positional,
+                    keyword: keyword,
+                    callee: "\(name)()",
+                    position: position
+                )
                 return try callFunction(name, args)
             }
         case .attribute(.name("loop", _), "cycle", _):
             // loop.cycle(a, b, ...) picks by the current iteration.
             let (positional, _) = try evaluateArguments(arguments)
-            guard case .value(.object(let loop))? = lookup("loop"), case .int(let index)? = loop["index0"], !positional.isEmpty else {
+            guard case .value(.object(let loop))? = lookup("loop"), case .int(let index)? = loop["index0"],
+                !positional.isEmpty
+            else {
                 throw ChatTemplateError("loop.cycle() needs arguments inside a for loop", at: position)
             }
             return positional[index % positional.count]
@@ -104,7 +119,12 @@ extension JinjaRenderer {
             let value = try evaluate(base)
             if case .undefined = value { throw undefinedError(base, at: position) }
             let (positional, keyword) = try evaluateArguments(arguments)
-            let args = JinjaCallArguments(positional: positional, keyword: keyword, callee: "method '\(method)'", position: position)
+            let args = JinjaCallArguments(
+                positional: positional,
+                keyword: keyword,
+                callee: "method '\(method)'",
+                position: position
+            )
             return try callMethod(value, method, args)
         default:
             throw ChatTemplateError("'\(callee.sourceHint)' is not callable", at: position)
@@ -118,16 +138,21 @@ extension JinjaRenderer {
         case "strftime_now":
             return .string(try strftimeNow(try args.string(0, "format", default: "") ?? "", at: args.position))
         case "range":
-            let ints = try (0..<args.positional.count).map { i throws(ChatTemplateError) in try args.int(i, "range argument", default: 0) }
-            let (start, stop, step): (Int, Int, Int) = switch ints.count {
-            case 1: (0, ints[0], 1)
-            case 2: (ints[0], ints[1], 1)
-            case 3: (ints[0], ints[1], ints[2])
-            default: throw ChatTemplateError("range() takes 1 to 3 arguments, got \(ints.count)", at: args.position)
+            let ints = try (0..<args.positional.count).map { i throws(ChatTemplateError) in
+                try args.int(i, "range argument", default: 0)
             }
+            let (start, stop, step): (Int, Int, Int) =
+                switch ints.count {
+                case 1: (0, ints[0], 1)
+                case 2: (ints[0], ints[1], 1)
+                case 3: (ints[0], ints[1], ints[2])
+                default: throw ChatTemplateError("range() takes 1 to 3 arguments, got \(ints.count)", at: args.position)
+                }
             guard step != 0 else { throw ChatTemplateError("range() step must not be zero", at: args.position) }
             let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            guard count <= 1_000_000 else { throw ChatTemplateError("range() of \(count) items is too large", at: args.position) }
+            guard count <= 1_000_000 else {
+                throw ChatTemplateError("range() of \(count) items is too large", at: args.position)
+            }
             return .array((0..<count).map { .int(start + $0 * step) })
         case "namespace", "dict":
             var object = JinjaObject()
@@ -144,7 +169,9 @@ extension JinjaRenderer {
     private func strftimeNow(_ format: String, at position: JinjaPosition) throws(ChatTemplateError) -> String {
         var now = time(nil)
         var parts = tm()
-        guard localtime_r(&now, &parts) != nil else { throw ChatTemplateError("strftime_now: cannot read the clock", at: position) }
+        guard localtime_r(&now, &parts) != nil else {
+            throw ChatTemplateError("strftime_now: cannot read the clock", at: position)
+        }
         var buffer = [CChar](repeating: 0, count: 512)
         let written = strftime(&buffer, buffer.count, format, &parts)
         guard written > 0 || format.isEmpty else {
@@ -153,10 +180,12 @@ extension JinjaRenderer {
         return String(decoding: buffer[0..<written].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private func callMethod(_ value: JinjaValue, _ method: String, _ args: JinjaCallArguments) throws(ChatTemplateError) -> JinjaValue {
+    private func callMethod(_ value: JinjaValue, _ method: String, _ args: JinjaCallArguments) throws(ChatTemplateError)
+        -> JinjaValue
+    {
         switch value {
         case .string(let s): return try stringMethod(s, method, args)
-        case .object(let o):
+        case .object(let o) where o.generatorItems == nil:
             switch method {
             case "items": return .array(o.entries.map { .array([.string($0.key), $0.value]) })
             case "keys": return .array(o.keys.map { .string($0) })
@@ -182,7 +211,9 @@ extension JinjaRenderer {
         throw ChatTemplateError("unsupported method '\(method)' on '\(value.typeName)'", at: args.position)
     }
 
-    private func stringMethod(_ s: String, _ method: String, _ args: JinjaCallArguments) throws(ChatTemplateError) -> JinjaValue {
+    private func stringMethod(_ s: String, _ method: String, _ args: JinjaCallArguments) throws(ChatTemplateError)
+        -> JinjaValue
+    {
         switch method {
         case "strip", "lstrip", "rstrip":
             let chars = try args.string(0, "chars")
@@ -190,7 +221,9 @@ extension JinjaRenderer {
         case "split":
             let sep = try args.string(0, "sep")
             if sep == "" { throw ChatTemplateError("method 'split': empty separator", at: args.position) }
-            return .array(JinjaStrings.split(s, sep, maxSplit: try args.int(1, "maxsplit", default: -1)).map { .string($0) })
+            return .array(
+                JinjaStrings.split(s, sep, maxSplit: try args.int(1, "maxsplit", default: -1)).map { .string($0) }
+            )
         case "startswith", "endswith":
             let candidates: [JinjaValue]
             switch args.get(0, "prefix") {
@@ -200,9 +233,14 @@ extension JinjaRenderer {
             }
             for candidate in candidates {
                 guard case .string(let c) = candidate else {
-                    throw ChatTemplateError("method '\(method)' needs strings, got '\(candidate.typeName)'", at: args.position)
+                    throw ChatTemplateError(
+                        "method '\(method)' needs strings, got '\(candidate.typeName)'",
+                        at: args.position
+                    )
                 }
-                let hit = method == "startswith" ? s.unicodeScalars.starts(with: c.unicodeScalars)
+                let hit =
+                    method == "startswith"
+                    ? s.unicodeScalars.starts(with: c.unicodeScalars)
                     : s.unicodeScalars.reversed().starts(with: c.unicodeScalars.reversed())
                 if hit { return .bool(true) }
             }
@@ -210,12 +248,13 @@ extension JinjaRenderer {
         case "upper": return .string(s.uppercased())
         case "lower": return .string(s.lowercased())
         case "isdigit", "isalpha", "isalnum", "isspace":
-            let test: (Unicode.Scalar) -> Bool = switch method {
-            case "isdigit": { $0.properties.numericType == .decimal || $0.properties.numericType == .digit }
-            case "isalpha": { $0.properties.isAlphabetic }
-            case "isalnum": { $0.properties.isAlphabetic || $0.properties.numericType != nil }
-            default: JinjaLexer.isSpace
-            }
+            let test: (Unicode.Scalar) -> Bool =
+                switch method {
+                case "isdigit": { $0.properties.numericType == .decimal || $0.properties.numericType == .digit }
+                case "isalpha": { $0.properties.isAlphabetic }
+                case "isalnum": { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+                default: JinjaLexer.isSpace
+                }
             return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy(test))
         case "title": return .string(JinjaStrings.titleMethod(s))
         case "capitalize": return .string(JinjaStrings.capitalize(s))
@@ -235,7 +274,10 @@ extension JinjaRenderer {
             var parts: [String] = []
             for item in items {
                 guard case .string(let p) = item else {
-                    throw ChatTemplateError("method 'join': expected str items, found '\(item.typeName)'", at: args.position)
+                    throw ChatTemplateError(
+                        "method 'join': expected str items, found '\(item.typeName)'",
+                        at: args.position
+                    )
                 }
                 parts.append(p)
             }

@@ -9,7 +9,8 @@ extension JinjaRenderer {
         case .name(let n, let position):
             switch lookup(n) {
             case .value(let v): return v
-            case .macro: throw ChatTemplateError("macro '\(n)' used as a value (only calls are supported)", at: position)
+            case .macro:
+                throw ChatTemplateError("macro '\(n)' used as a value (only calls are supported)", at: position)
             case nil:
                 if Self.builtinFunctions.contains(n) {
                     throw ChatTemplateError("function '\(n)' used as a value (only calls are supported)", at: position)
@@ -42,9 +43,13 @@ extension JinjaRenderer {
         case .slice(let base, let start, let stop, let step, let position):
             let value = try evaluate(base)
             if case .undefined = value { throw undefinedError(base, at: position) }
-            return try sliceValue(value, try start.map { e throws(ChatTemplateError) in try evaluate(e) },
-                                  try stop.map { e throws(ChatTemplateError) in try evaluate(e) },
-                                  try step.map { e throws(ChatTemplateError) in try evaluate(e) }, at: position)
+            return try sliceValue(
+                value,
+                try start.map { e throws(ChatTemplateError) in try evaluate(e) },
+                try stop.map { e throws(ChatTemplateError) in try evaluate(e) },
+                try step.map { e throws(ChatTemplateError) in try evaluate(e) },
+                at: position
+            )
         case .unary(let op, let operand, let position):
             return try unary(op, operand, at: position)
         case .binary(let op, let lhs, let rhs, let position):
@@ -67,7 +72,8 @@ extension JinjaRenderer {
         case .test(let base, let name, let args, let negated, let position):
             let result: Bool
             if case .name(let n, _) = base, name == "defined" || name == "undefined" || name == "callable",
-               lookup(n) == nil && Self.builtinFunctions.contains(n) || isMacro(n) {
+                lookup(n) == nil && Self.builtinFunctions.contains(n) || isMacro(n)
+            {
                 result = name != "undefined"
             } else {
                 let value = try evaluate(base)
@@ -90,7 +96,8 @@ extension JinjaRenderer {
     }
 
     mutating func evaluateArguments(_ args: JinjaArguments) throws(ChatTemplateError)
-        -> ([JinjaValue], [(String, JinjaValue)]) {
+        -> ([JinjaValue], [(String, JinjaValue)])
+    {
         var positional: [JinjaValue] = []
         for e in args.positional { positional.append(try evaluate(e)) }
         var keyword: [(String, JinjaValue)] = []
@@ -99,7 +106,8 @@ extension JinjaRenderer {
     }
 
     private mutating func unary(_ op: String, _ operand: JinjaExpr, at position: JinjaPosition)
-        throws(ChatTemplateError) -> JinjaValue {
+        throws(ChatTemplateError) -> JinjaValue
+    {
         let value = try evaluate(operand)
         if op == "not" { return .bool(!value.isTruthy) }
         switch value {
@@ -115,7 +123,8 @@ extension JinjaRenderer {
     }
 
     private mutating func binary(_ op: String, _ lhs: JinjaExpr, _ rhs: JinjaExpr, at position: JinjaPosition)
-        throws(ChatTemplateError) -> JinjaValue {
+        throws(ChatTemplateError) -> JinjaValue
+    {
         let left = try evaluate(lhs)
         switch op {
         case "and": return left.isTruthy ? try evaluate(rhs) : left
@@ -125,16 +134,27 @@ extension JinjaRenderer {
         let right = try evaluate(rhs)
         if op == "~" {
             let joined = left.pythonString + right.pythonString
-            guard joined.utf8.count <= Self.maxSize else { throw ChatTemplateError("string too large in '~'", at: position) }
+            guard joined.utf8.count <= Self.maxSize else {
+                throw ChatTemplateError("string too large in '~'", at: position)
+            }
             return .string(joined)
         }
         if case .undefined = left { throw undefinedError(lhs, at: position) }
+        if op == "%", case .string(let template) = left {
+            // A tuple literal supplies several arguments; any other value (a list too) is a single argument.
+            var positional = [right]
+            if case .tuple = rhs, case .array(let items) = right { positional = items }
+            var mapping: JinjaObject?
+            if case .object(let o) = right, o.generatorItems == nil { mapping = o }
+            return .string(try JinjaFormat.format(template, positional: positional, mapping: mapping, at: position))
+        }
         if case .undefined = right { throw undefinedError(rhs, at: position) }
         return try JinjaArithmetic.apply(op, left, right, at: position)
     }
 
     func compare(_ op: String, _ left: JinjaValue, _ right: JinjaValue, at position: JinjaPosition)
-        throws(ChatTemplateError) -> Bool {
+        throws(ChatTemplateError) -> Bool
+    {
         switch op {
         case "==": return JinjaArithmetic.equals(left, right)
         case "!=": return !JinjaArithmetic.equals(left, right)
@@ -151,14 +171,22 @@ extension JinjaRenderer {
         }
     }
 
-    func contains(_ container: JinjaValue, _ item: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError) -> Bool {
+    func contains(_ container: JinjaValue, _ item: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError)
+        -> Bool
+    {
         switch container {
         case .string(let s):
             guard case .string(let needle) = item else {
-                throw ChatTemplateError("'in <string>' requires string as left operand, not '\(item.typeName)'", at: position)
+                throw ChatTemplateError(
+                    "'in <string>' requires string as left operand, not '\(item.typeName)'",
+                    at: position
+                )
             }
             return needle.isEmpty || s.unicodeScalars.contains(needle.unicodeScalars)
         case .array(let a): return a.contains { JinjaArithmetic.equals($0, item) }
+        case .object(let o) where o.generatorItems != nil:
+            if let failure = o.generatorFailure { throw failure }
+            return o.generatorItems?.contains { JinjaArithmetic.equals($0, item) } ?? false
         case .object(let o):
             switch item {
             case .string(let key): return o[key] != nil
@@ -171,7 +199,9 @@ extension JinjaRenderer {
         }
     }
 
-    func subscriptValue(_ value: JinjaValue, _ key: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
+    func subscriptValue(_ value: JinjaValue, _ key: JinjaValue, at position: JinjaPosition) throws(ChatTemplateError)
+        -> JinjaValue
+    {
         switch (value, key) {
         case (.object(let o), .string(let k)):
             return o[k] ?? .undefined
@@ -189,14 +219,20 @@ extension JinjaRenderer {
         }
     }
 
-    func sliceValue(_ value: JinjaValue, _ start: JinjaValue?, _ stop: JinjaValue?, _ step: JinjaValue?,
-                    at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
+    func sliceValue(
+        _ value: JinjaValue,
+        _ start: JinjaValue?,
+        _ stop: JinjaValue?,
+        _ step: JinjaValue?,
+        at position: JinjaPosition
+    ) throws(ChatTemplateError) -> JinjaValue {
         func bound(_ v: JinjaValue?) throws(ChatTemplateError) -> Int? {
             switch v {
             case nil, .none?: return nil
             case .int(let i)?: return i
             case .bool(let b)?: return b ? 1 : 0
-            case let other?: throw ChatTemplateError("slice indices must be integers or none, not '\(other.typeName)'", at: position)
+            case let other?:
+                throw ChatTemplateError("slice indices must be integers or none, not '\(other.typeName)'", at: position)
             }
         }
         let stepValue = try bound(step) ?? 1

@@ -12,11 +12,16 @@ struct JinjaCallArguments {
         return index < positional.count ? positional[index] : nil
     }
 
-    func string(_ index: Int, _ name: String, default defaultValue: String? = nil) throws(ChatTemplateError) -> String? {
+    func string(_ index: Int, _ name: String, default defaultValue: String? = nil) throws(ChatTemplateError) -> String?
+    {
         switch get(index, name) {
         case nil, .none?, .undefined?: return defaultValue
         case .string(let s)?: return s
-        case let other?: throw ChatTemplateError("\(callee): argument '\(name)' must be a string, got '\(other.typeName)'", at: position)
+        case let other?:
+            throw ChatTemplateError(
+                "\(callee): argument '\(name)' must be a string, got '\(other.typeName)'",
+                at: position
+            )
         }
     }
 
@@ -25,7 +30,11 @@ struct JinjaCallArguments {
         case nil, .none?, .undefined?: return defaultValue
         case .int(let i)?: return i
         case .bool(let b)?: return b ? 1 : 0
-        case let other?: throw ChatTemplateError("\(callee): argument '\(name)' must be an integer, got '\(other.typeName)'", at: position)
+        case let other?:
+            throw ChatTemplateError(
+                "\(callee): argument '\(name)' must be an integer, got '\(other.typeName)'",
+                at: position
+            )
         }
     }
 
@@ -37,16 +46,29 @@ extension JinjaRenderer {
     static let knownFilters: Set<String> = [
         "trim", "length", "count", "upper", "lower", "title", "capitalize", "default", "d", "tojson", "string", "int",
         "float", "join", "first", "last", "list", "reverse", "replace", "items", "selectattr", "rejectattr", "select",
-        "reject", "map", "safe", "e", "escape", "abs", "unique", "sort", "min", "max", "sum", "indent", "wordcount", "round",
-        "dictsort", "attr", "center",
+        "reject", "map", "safe", "e", "escape", "abs", "unique", "sort", "min", "max", "sum", "indent", "wordcount",
+        "round",
+        "dictsort", "attr", "center", "format",
     ]
 
-    mutating func applyFilter(_ name: String, _ value: JinjaValue, _ positional: [JinjaValue], _ keyword: [(String, JinjaValue)],
-                              at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
-        let args = JinjaCallArguments(positional: positional, keyword: keyword, callee: "filter '\(name)'", position: position)
+    mutating func applyFilter(
+        _ name: String,
+        _ value: JinjaValue,
+        _ positional: [JinjaValue],
+        _ keyword: [(String, JinjaValue)],
+        at position: JinjaPosition
+    ) throws(ChatTemplateError) -> JinjaValue {
+        let args = JinjaCallArguments(
+            positional: positional,
+            keyword: keyword,
+            callee: "filter '\(name)'",
+            position: position
+        )
         switch name {
         case "trim":
-            return .string(JinjaStrings.strip(value.pythonString, try args.string(0, "chars"), leading: true, trailing: true))
+            return .string(
+                JinjaStrings.strip(value.pythonString, try args.string(0, "chars"), leading: true, trailing: true)
+            )
         case "length", "count":
             return .int(try length(value, at: position))
         case "upper": return .string(value.pythonString.uppercased())
@@ -61,7 +83,9 @@ extension JinjaRenderer {
         case "string": return .string(value.pythonString)
         case "int", "float":
             // Python's int()/float() on jinja2's Undefined raise instead of returning the default.
-            if case .undefined = value { throw ChatTemplateError("filter '\(name)' on an undefined value", at: position) }
+            if case .undefined = value {
+                throw ChatTemplateError("filter '\(name)' on an undefined value", at: position)
+            }
             return name == "int" ? try toInt(value, args) : try toFloat(value, args)
         case "join":
             var items = try iterate(value, what: "join input", at: position)
@@ -70,25 +94,43 @@ extension JinjaRenderer {
         case "first":
             return try iterate(value, what: "first input", at: position).first ?? .undefined
         case "last":
+            if case .object(let o) = value, o.generatorItems != nil {
+                throw ChatTemplateError("filter 'last': 'generator' object is not reversible", at: position)
+            }
             return try iterate(value, what: "last input", at: position).last ?? .undefined
         case "list": return .array(try iterate(value, what: "list input", at: position))
         case "reverse":
             if case .string(let s) = value { return .string(JinjaStrings.make(s.unicodeScalars.reversed())) }
-            return .array(try iterate(value, what: "reverse input", at: position).reversed())
+            let items = try iterate(value, what: "reverse input", at: position)
+            // reversed() on lists and dicts is a lazy iterator; a generator input is copied into a list instead.
+            if case .object(let o) = value, o.generatorItems != nil { return .array(items.reversed()) }
+            return JinjaObject.generator(items.reversed())
         case "replace":
             guard let old = try args.string(0, "old"), let new = try args.string(1, "new") else {
                 throw ChatTemplateError("filter 'replace' needs old and new strings", at: position)
             }
-            return .string(JinjaStrings.replace(value.pythonString, old, new, count: try args.int(2, "count", default: -1)))
+            return .string(
+                JinjaStrings.replace(value.pythonString, old, new, count: try args.int(2, "count", default: -1))
+            )
         case "items":
-            if case .undefined = value { return .array([]) }
-            guard case .object(let o) = value else {
-                throw ChatTemplateError("filter 'items' needs a mapping, got '\(value.typeName)'", at: position)
+            if case .undefined = value { return JinjaObject.generator([]) }
+            guard case .object(let o) = value, o.generatorItems == nil else {
+                let failure = ChatTemplateError("filter 'items' needs a mapping, got '\(value.typeName)'", at: position)
+                return JinjaObject.failedGenerator(failure)
             }
-            return .array(o.entries.map { .array([.string($0.key), $0.value]) })
+            return JinjaObject.generator(o.entries.map { .array([.string($0.key), $0.value]) })
         case "selectattr", "rejectattr", "select", "reject":
-            return .array(try select(name, value, args))
-        case "map": return .array(try mapFilter(value, args))
+            do throws(ChatTemplateError) {
+                return JinjaObject.generator(try select(name, value, args))
+            } catch {
+                return JinjaObject.failedGenerator(error)
+            }
+        case "map":
+            do throws(ChatTemplateError) {
+                return JinjaObject.generator(try mapFilter(value, args))
+            } catch {
+                return JinjaObject.failedGenerator(error)
+            }
         case "safe": return .string(value.pythonString)  // Markup(str(value)): a non-empty string even for False
         case "e", "escape": return .string(JinjaStrings.htmlEscape(value.pythonString))
         case "abs":
@@ -98,12 +140,18 @@ extension JinjaRenderer {
             if case .int(let i) = n, i != Int.min { return .int(abs(i)) }
             return .double(abs(n.asDouble))
         case "unique":
-            return .array(try uniqueFilter(value, args))
+            do throws(ChatTemplateError) {
+                return JinjaObject.generator(try uniqueFilter(value, args))
+            } catch {
+                return JinjaObject.failedGenerator(error)
+            }
         case "sort": return .array(try sortFilter(value, args))
         case "min", "max":
             // min/max(case_sensitive=False, attribute=None); like Python, the first of equal extremes wins.
-            var keyword: [(String, JinjaValue)] = [("reverse", .bool(name == "max")),
-                                                   ("case_sensitive", .bool(args.bool(0, "case_sensitive")))]
+            var keyword: [(String, JinjaValue)] = [
+                ("reverse", .bool(name == "max")),
+                ("case_sensitive", .bool(args.bool(0, "case_sensitive"))),
+            ]
             if let attribute = args.get(1, "attribute") { keyword.append(("attribute", attribute)) }
             let sortArgs = JinjaCallArguments(positional: [], keyword: keyword, callee: args.callee, position: position)
             return try sortFilter(value, sortArgs).first ?? .undefined
@@ -112,6 +160,14 @@ extension JinjaRenderer {
         case "wordcount": return .int(JinjaStrings.wordCount(value.pythonString))
         case "round": return try roundFilter(value, args)
         case "dictsort": return .array(try dictSort(value, args))
+        case "format":
+            guard positional.isEmpty || keyword.isEmpty else {
+                throw ChatTemplateError("filter 'format' can't mix positional and keyword arguments", at: position)
+            }
+            let mapping = keyword.isEmpty ? nil : JinjaObject(keyword)
+            return .string(
+                try JinjaFormat.format(value.pythonString, positional: positional, mapping: mapping, at: position)
+            )
         case "attr":
             // Python getattr only: dict keys are not attributes, so on template data this is always undefined.
             guard try args.string(0, "name") != nil else {
@@ -134,7 +190,7 @@ extension JinjaRenderer {
         case .undefined: return 0
         case .string(let s): return s.unicodeScalars.count
         case .array(let a): return a.count
-        case .object(let o): return o.count
+        case .object(let o) where o.generatorItems == nil: return o.count
         default: throw ChatTemplateError("object of type '\(value.typeName)' has no len()", at: position)
         }
     }
@@ -157,15 +213,24 @@ extension JinjaRenderer {
         case .int(let n)?: indent = String(repeating: " ", count: max(0, n))
         case .string(let s)?: indent = s
         case nil, .none?: indent = nil
-        case let other?: throw ChatTemplateError("filter 'tojson': indent must be an int or string, got '\(other.typeName)'", at: args.position)
+        case let other?:
+            throw ChatTemplateError(
+                "filter 'tojson': indent must be an int or string, got '\(other.typeName)'",
+                at: args.position
+            )
         }
         var separators: (String, String)?
         if let sep = args.get(2, "separators"), case .array(let pair) = sep, pair.count == 2,
-           case .string(let item) = pair[0], case .string(let key) = pair[1] {
+            case .string(let item) = pair[0], case .string(let key) = pair[1]
+        {
             separators = (item, key)
         }
-        let encoder = JinjaJSON(indent: indent, separators: separators, sortKeys: args.bool(3, "sort_keys"),
-                                ensureASCII: args.bool(0, "ensure_ascii"))
+        let encoder = JinjaJSON(
+            indent: indent,
+            separators: separators,
+            sortKeys: args.bool(3, "sort_keys"),
+            ensureASCII: args.bool(0, "ensure_ascii")
+        )
         return try encoder.encode(value, at: args.position)
     }
 
@@ -176,7 +241,10 @@ extension JinjaRenderer {
         case .bool(let b): return .int(b ? 1 : 0)
         case .double(let d): return d.isFinite && abs(d) < 9.2e18 ? .int(Int(d)) : fallback
         case .string(let s):
-            let trimmed = JinjaStrings.strip(s, nil, leading: true, trailing: true).replacingOccurrences(of: "_", with: "")
+            let trimmed = JinjaStrings.strip(s, nil, leading: true, trailing: true).replacingOccurrences(
+                of: "_",
+                with: ""
+            )
             if let i = Int(trimmed, radix: try args.int(1, "base", default: 10)) { return .int(i) }
             if let d = Double(trimmed), d.isFinite, abs(d) < 9.2e18 { return .int(Int(d)) }
             return fallback
@@ -190,12 +258,15 @@ extension JinjaRenderer {
         case .double: return value
         case .int(let i): return .double(Double(i))
         case .bool(let b): return .double(b ? 1 : 0)
-        case .string(let s): return Double(JinjaStrings.strip(s, nil, leading: true, trailing: true)).map { .double($0) } ?? fallback
+        case .string(let s):
+            return Double(JinjaStrings.strip(s, nil, leading: true, trailing: true)).map { .double($0) } ?? fallback
         default: return fallback
         }
     }
 
-    private mutating func select(_ name: String, _ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> [JinjaValue] {
+    private mutating func select(_ name: String, _ value: JinjaValue, _ args: JinjaCallArguments)
+        throws(ChatTemplateError) -> [JinjaValue]
+    {
         let byAttribute = name.hasSuffix("attr")
         let keep = name.hasPrefix("select")
         var rest = args.positional
@@ -218,14 +289,17 @@ extension JinjaRenderer {
         var result: [JinjaValue] = []
         for item in try iterate(value, what: "\(name) input", at: args.position) {
             let subject = attribute.map { attributeValue(item, $0) } ?? item
-            let passed = try testName.map { t throws(ChatTemplateError) in try applyTest(t, subject, rest, at: args.position) }
+            let passed =
+                try testName.map { t throws(ChatTemplateError) in try applyTest(t, subject, rest, at: args.position) }
                 ?? subject.isTruthy
             if passed == keep { result.append(item) }
         }
         return result
     }
 
-    private mutating func mapFilter(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> [JinjaValue] {
+    private mutating func mapFilter(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError)
+        -> [JinjaValue]
+    {
         let items = try iterate(value, what: "map input", at: args.position)
         if let attribute = try args.string(99, "attribute") {
             let fallback = args.get(99, "default")
@@ -239,7 +313,9 @@ extension JinjaRenderer {
         }
         var result: [JinjaValue] = []
         for item in items {
-            result.append(try applyFilter(filter, item, Array(args.positional.dropFirst()), args.keyword, at: args.position))
+            result.append(
+                try applyFilter(filter, item, Array(args.positional.dropFirst()), args.keyword, at: args.position)
+            )
         }
         return result
     }
@@ -269,7 +345,8 @@ extension JinjaRenderer {
     }
 
     /// `unique(case_sensitive=False, attribute=None)`: first occurrences, strings compared case-insensitively.
-    private func uniqueFilter(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> [JinjaValue] {
+    private func uniqueFilter(_ value: JinjaValue, _ args: JinjaCallArguments) throws(ChatTemplateError) -> [JinjaValue]
+    {
         let caseSensitive = args.bool(0, "case_sensitive")
         let attribute = try args.string(1, "attribute")
         var seenKeys: [JinjaValue] = []
@@ -277,7 +354,8 @@ extension JinjaRenderer {
         for item in try iterate(value, what: "unique input", at: args.position) {
             var key = attribute.map { attributeValue(item, $0) } ?? item
             switch key {
-            case .array, .object: throw ChatTemplateError("filter 'unique': unhashable type '\(key.typeName)'", at: args.position)
+            case .array, .object:
+                throw ChatTemplateError("filter 'unique': unhashable type '\(key.typeName)'", at: args.position)
             case .string(let s) where !caseSensitive: key = .string(s.lowercased())
             default: break
             }
@@ -301,9 +379,15 @@ extension JinjaRenderer {
             guard case .array(let kv) = pair else { continue }
             keyed.append(.array([byValue ? kv[1] : kv[0], pair]))
         }
-        let sortArgs = JinjaCallArguments(positional: [], keyword: [("reverse", .bool(args.bool(2, "reverse"))),
-            ("case_sensitive", .bool(args.bool(0, "case_sensitive"))), ("attribute", .string("0"))],
-            callee: args.callee, position: args.position)
+        let sortArgs = JinjaCallArguments(
+            positional: [],
+            keyword: [
+                ("reverse", .bool(args.bool(2, "reverse"))),
+                ("case_sensitive", .bool(args.bool(0, "case_sensitive"))), ("attribute", .string("0")),
+            ],
+            callee: args.callee,
+            position: args.position
+        )
         return try sortFilter(.array(keyed), sortArgs).compactMap { item -> JinjaValue? in
             guard case .array(let kv) = item else { return nil }
             return kv[1]
@@ -314,7 +398,12 @@ extension JinjaRenderer {
         var total = args.get(1, "start") ?? .int(0)
         let attribute = try args.string(0, "attribute")
         for item in try iterate(value, what: "sum input", at: args.position) {
-            total = try JinjaArithmetic.apply("+", total, attribute.map { attributeValue(item, $0) } ?? item, at: args.position)
+            total = try JinjaArithmetic.apply(
+                "+",
+                total,
+                attribute.map { attributeValue(item, $0) } ?? item,
+                at: args.position
+            )
         }
         return total
     }

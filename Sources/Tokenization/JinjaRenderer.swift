@@ -73,9 +73,16 @@ struct JinjaRenderer {
         }
     }
 
-    private mutating func executeFor(_ targets: [String], _ iterableExpr: JinjaExpr, _ filter: JinjaExpr?,
-                                     _ body: [JinjaNode], _ otherwise: [JinjaNode], _ position: JinjaPosition)
-        throws(ChatTemplateError) -> Flow {
+    private mutating func executeFor(
+        _ targets: [String],
+        _ iterableExpr: JinjaExpr,
+        _ filter: JinjaExpr?,
+        _ body: [JinjaNode],
+        _ otherwise: [JinjaNode],
+        _ position: JinjaPosition
+    )
+        throws(ChatTemplateError) -> Flow
+    {
         var items = try iterate(try evaluate(iterableExpr), what: iterableExpr.sourceHint, at: position)
         if let filter {
             var kept: [JinjaValue] = []
@@ -109,29 +116,38 @@ struct JinjaRenderer {
     }
 
     private func bind(_ targets: [String], to item: JinjaValue, at position: JinjaPosition)
-        throws(ChatTemplateError) -> [String: Binding] {
+        throws(ChatTemplateError) -> [String: Binding]
+    {
         if targets.count == 1 { return [targets[0]: .value(item)] }
         let parts = try iterate(item, what: "loop item", at: position)
         guard parts.count == targets.count else {
-            throw ChatTemplateError("cannot unpack \(parts.count) values into \(targets.count) loop variables", at: position)
+            throw ChatTemplateError(
+                "cannot unpack \(parts.count) values into \(targets.count) loop variables",
+                at: position
+            )
         }
         var frame: [String: Binding] = [:]
         for (name, value) in zip(targets, parts) { frame[name] = .value(value) }
         return frame
     }
 
-    func iterate(_ value: JinjaValue, what: String, at position: JinjaPosition) throws(ChatTemplateError) -> [JinjaValue] {
+    func iterate(_ value: JinjaValue, what: String, at position: JinjaPosition) throws(ChatTemplateError)
+        -> [JinjaValue]
+    {
         switch value {
         case .undefined: return []
         case .array(let a): return a
-        case .object(let o): return o.keys.map { .string($0) }
+        case .object(let o):
+            if let failure = o.generatorFailure { throw failure }
+            return o.generatorItems ?? o.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default: throw ChatTemplateError("'\(value.typeName)' object '\(what)' is not iterable", at: position)
         }
     }
 
     private mutating func assign(_ target: JinjaSetTarget, _ value: JinjaValue, _ position: JinjaPosition)
-        throws(ChatTemplateError) {
+        throws(ChatTemplateError)
+    {
         switch target {
         case .name(let name):
             scopes[scopes.count - 1][name] = .value(value)
@@ -143,8 +159,12 @@ struct JinjaRenderer {
             for (name, part) in zip(names, parts) { scopes[scopes.count - 1][name] = .value(part) }
         case .attribute(let name, let attribute):
             guard let level = scopes.lastIndex(where: { $0[name] != nil }),
-                  case .value(.object(var object)) = scopes[level][name], object.isNamespace else {
-                throw ChatTemplateError("cannot assign attribute '\(attribute)' on '\(name)': not a namespace", at: position)
+                case .value(.object(var object)) = scopes[level][name], object.isNamespace
+            else {
+                throw ChatTemplateError(
+                    "cannot assign attribute '\(attribute)' on '\(name)': not a namespace",
+                    at: position
+                )
             }
             object[attribute] = value
             scopes[level][name] = .value(.object(object))
@@ -160,14 +180,21 @@ struct JinjaRenderer {
 
     // MARK: Macros
 
-    mutating func callMacro(_ macro: JinjaMacro, scopeDepth: Int, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)],
-                            at position: JinjaPosition) throws(ChatTemplateError) -> JinjaValue {
+    mutating func callMacro(
+        _ macro: JinjaMacro,
+        scopeDepth: Int,
+        _ args: [JinjaValue],
+        _ kwargs: [(String, JinjaValue)],
+        at position: JinjaPosition
+    ) throws(ChatTemplateError) -> JinjaValue {
         guard macroDepth < Self.maxMacroDepth else {
             throw ChatTemplateError("macro '\(macro.name)' recursion deeper than \(Self.maxMacroDepth)", at: position)
         }
         guard args.count <= macro.parameters.count else {
-            throw ChatTemplateError("macro '\(macro.name)' takes \(macro.parameters.count) arguments, got \(args.count)",
-                                    at: position)
+            throw ChatTemplateError(
+                "macro '\(macro.name)' takes \(macro.parameters.count) arguments, got \(args.count)",
+                at: position
+            )
         }
         var frame: [String: Binding] = [:]
         for (index, (name, defaultExpr)) in macro.parameters.enumerated() {

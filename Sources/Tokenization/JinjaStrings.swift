@@ -69,7 +69,9 @@ enum JinjaStrings {
             pieces.append("")
             let limit = count < 0 ? pieces.count : min(count, pieces.count - 1)
             var out = ""
-            for (index, piece) in pieces.enumerated() { out += piece; if index < limit && index < pieces.count - 1 { out += new } }
+            for (index, piece) in pieces.enumerated() {
+                out += piece; if index < limit && index < pieces.count - 1 { out += new }
+            }
             return out
         }
         let parts = split(s, old, maxSplit: count)

@@ -5,12 +5,16 @@
 public indirect enum JinjaValue: Sendable, Equatable {
     /// jinja2's default `Undefined`: prints as "", is falsy, iterates as empty; most operations on it fail.
     case undefined
+    /// Python's `None` (JSON `null`).
     case none
     case bool(Bool)
+    /// A 64-bit integer; arithmetic that would overflow throws instead of wrapping.
     case int(Int)
     case double(Double)
     case string(String)
+    /// A Python list (also used for tuples, which therefore print with brackets).
     case array([JinjaValue])
+    /// A Python dict with string keys, in insertion order.
     case object(JinjaObject)
 
     /// Python truthiness.
@@ -22,7 +26,7 @@ public indirect enum JinjaValue: Sendable, Equatable {
         case .double(let d): return d != 0
         case .string(let s): return !s.isEmpty
         case .array(let a): return !a.isEmpty
-        case .object(let o): return !o.isEmpty
+        case .object(let o): return o.generatorItems != nil || !o.isEmpty
         }
     }
 
@@ -45,6 +49,8 @@ public indirect enum JinjaValue: Sendable, Equatable {
         case .double(let d): return JinjaValue.pythonFloat(d)
         case .string(let s): return JinjaValue.pythonQuote(s)
         case .array(let a): return "[" + a.map(\.pythonRepr).joined(separator: ", ") + "]"
+        case .object(let o) where o.generatorItems != nil:
+            return "<generator object>"
         case .object(let o):
             let body = o.entries.map { JinjaValue.pythonQuote($0.key) + ": " + $0.value.pythonRepr }
             return "{" + body.joined(separator: ", ") + "}"
@@ -61,7 +67,7 @@ public indirect enum JinjaValue: Sendable, Equatable {
         case .double: return "float"
         case .string: return "str"
         case .array: return "list"
-        case .object(let o): return o.isNamespace ? "Namespace" : "dict"
+        case .object(let o): return o.generatorItems != nil ? "generator" : o.isNamespace ? "Namespace" : "dict"
         }
     }
 
@@ -103,13 +109,36 @@ public indirect enum JinjaValue: Sendable, Equatable {
 
 /// An insertion-ordered string-keyed dictionary (Python dict semantics for templates).
 public struct JinjaObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    /// Keys in insertion order.
     public private(set) var keys: [String] = []
     private var storage: [String: JinjaValue] = [:]
     /// Set for objects made by `namespace()`, the only objects `{% set ns.attr = ... %}` may modify.
     var isNamespace = false
+    /// Set when this stands for a Python generator, which jinja2's select/reject/map/unique/items/reverse filters
+    /// return: always truthy, iterable, but without len(), subscripts or JSON form.
+    var generatorItems: [JinjaValue]?
+    /// A generator whose filter failed: like Python's lazy generators, the error surfaces only when it is consumed.
+    var generatorFailure: ChatTemplateError?
 
+    /// A generator yielding `items` (see `generatorItems`).
+    static func generator(_ items: [JinjaValue]) -> JinjaValue {
+        var object = JinjaObject()
+        object.generatorItems = items
+        return .object(object)
+    }
+
+    /// A generator that throws `failure` when iterated (jinja2 filters fail lazily).
+    static func failedGenerator(_ failure: ChatTemplateError) -> JinjaValue {
+        var object = JinjaObject()
+        object.generatorItems = []
+        object.generatorFailure = failure
+        return .object(object)
+    }
+
+    /// An empty object.
     public init() {}
 
+    /// An object with `entries` in order; a repeated key keeps its first position and its last value.
     public init(_ entries: [(String, JinjaValue)]) {
         for (key, value) in entries { self[key] = value }
     }
@@ -118,10 +147,14 @@ public struct JinjaObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         self.init(elements)
     }
 
+    /// True when there are no keys.
     public var isEmpty: Bool { keys.isEmpty }
+    /// The number of keys.
     public var count: Int { keys.count }
+    /// Key/value pairs in insertion order.
     public var entries: [(key: String, value: JinjaValue)] { keys.map { ($0, storage[$0] ?? .undefined) } }
 
+    /// The value for `key`; assigning nil removes it, assigning a new key appends it.
     public subscript(key: String) -> JinjaValue? {
         get { storage[key] }
         set {
@@ -140,7 +173,8 @@ public struct JinjaObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 }
 
 extension JinjaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }

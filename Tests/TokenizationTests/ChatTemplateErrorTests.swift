@@ -1,10 +1,13 @@
 import Testing
+
 @testable import Tokenization
 
 /// Bad templates fail with one-line errors naming the construct and its position; nothing crashes.
 @Suite struct ChatTemplateErrorTests {
     static let context: [String: JinjaValue] = [
-        "messages": .array([.object(["role": "user", "content": "hi"]), .object(["role": "assistant", "content": "yo"])]),
+        "messages": .array([
+            .object(["role": "user", "content": "hi"]), .object(["role": "assistant", "content": "yo"]),
+        ]),
         "add_generation_prompt": .bool(true), "bos_token": "<s>", "eos_token": "</s>", "tools": .none,
     ]
 
@@ -49,7 +52,8 @@ import Testing
         ("{{ 'a' if messages|frob else 'b' }}", "unknown filter 'frob'"),
         ("{{ 1 is number(2) }}", "test 'number' takes no arguments"),
         ("{{ raise_exception('custom\nmessage') }}", "custom\nmessage"),
-        ("{{ '%s' % 1 }}", "unsupported printf-style string formatting"),
+        ("{{ '%s %s' % 1 }}", "not enough arguments for format string"),
+        ("{{ '%q' % 1 }}", "unsupported format character 'q'"),
         ("{% set d = {} %}{% set d.x = 1 %}", "cannot assign attribute 'x' on 'd': not a namespace"),
         ("{{ 'x' * 100000000 }}", "string repetition too large"),
         ("{% for i in range(10000000) %}{% endfor %}", "range() of 10000000 items is too large"),
@@ -88,10 +92,12 @@ import Testing
     /// Every prefix and every fifth one-character deletion of real templates either parses and renders or throws.
     @Test(arguments: ["llama31", "qwen25", "mistral_v3", "ns_macro", "zephyr", "deepseek_r1"])
     func mutatedTemplatesNeverCrash(name: String) throws {
-        let source = try #require([
-            "llama31": Templates.llama31, "qwen25": Templates.qwen25, "mistral_v3": Templates.mistral_v3,
-            "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr, "deepseek_r1": Templates.deepseek_r1,
-        ][name])
+        let source = try #require(
+            [
+                "llama31": Templates.llama31, "qwen25": Templates.qwen25, "mistral_v3": Templates.mistral_v3,
+                "ns_macro": Templates.ns_macro, "zephyr": Templates.zephyr, "deepseek_r1": Templates.deepseek_r1,
+            ][name]
+        )
         let scalars = Array(source.unicodeScalars)
         var rendered = 0, failed = 0
         func attempt(_ candidate: some Sequence<Unicode.Scalar>) {

@@ -20,37 +20,46 @@ enum Templates {
     static let deepseek_r1 = "{% if not add_generation_prompt is defined -%}\n  {%- set add_generation_prompt = false -%}\n{%- endif -%}\n{%- set ns = namespace(is_first=false, is_tool=false, is_output_first=true, system_prompt='') -%}\n{%- for message in messages -%}\n  {%- if message['role'] == 'system' -%}\n    {%- set ns.system_prompt = message['content'] -%}\n  {%- endif -%}\n{%- endfor -%}{{bos_token}}{{ns.system_prompt}}\n{%- for message in messages -%}\n  {%- if message['role'] == 'user' -%}\n    {%- set ns.is_tool = false -%}{{'<｜User｜>' + message['content']}}\n  {%- endif -%}\n  {%- if message['role'] == 'assistant' and message['tool_calls'] -%}\n    {%- set ns.is_tool = false -%}\n    {%- for tool in message['tool_calls']-%}\n      {%- if not ns.is_first -%}\n        {{'<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>' + tool['type'] + '<｜tool▁sep｜>' + tool['function']['name'] + '\\n' + '```json' + '\\n' + tool['function']['arguments'] + '\\n' + '```' + '<｜tool▁call▁end｜>'}}\n        {%- set ns.is_first = true -%}\n      {%- else -%}\n        {{'\\n' + '<｜tool▁call▁begin｜>' + tool['type'] + '<｜tool▁sep｜>' + tool['function']['name'] + '\\n' + '```json' + '\\n' + tool['function']['arguments'] + '\\n' + '```' + '<｜tool▁call▁end｜>'}}\n      {%- endif -%}\n    {%- endfor -%}\n    {{'<｜tool▁calls▁end｜><｜end▁of▁sentence｜>'}}\n  {%- endif -%}\n  {%- if message['role'] == 'assistant' and message['content'] is not none -%}\n    {%- if ns.is_tool -%}{{'<｜tool▁outputs▁end｜>' + message['content'] + '<｜end▁of▁sentence｜>'}}\n      {%- set ns.is_tool = false -%}\n    {%- else -%}\n      {%- set content = message['content'] -%}\n      {%- if '</think>' in content -%}\n        {%- set content = content.split('</think>')[-1] -%}\n      {%- endif -%}{{'<｜Assistant｜>' + content + '<｜end▁of▁sentence｜>'}}\n    {%- endif -%}\n  {%- endif -%}\n  {%- if message['role'] == 'tool' -%}\n    {%- set ns.is_tool = true -%}\n    {%- if ns.is_output_first -%}{{'<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>' + message['content'] + '<｜tool▁output▁end｜>'}}\n      {%- set ns.is_output_first = false -%}\n      {%- else -%}{{'\\n<｜tool▁output▁begin｜>' + message['content'] + '<｜tool▁output▁end｜>'}}\n    {%- endif -%}\n  {%- endif -%}\n{%- endfor -%}\n{%- if ns.is_tool -%}{{'<｜tool▁outputs▁end｜>'}}\n{%- endif -%}\n{%- if add_generation_prompt and not ns.is_tool -%}{{'<｜Assistant｜><think>\\n'}}\n{%- endif %}"
     static let phi4_mini = "{%- if messages[0][\"role\"] == \"system\" %}\n    {%- set system_message = messages[0][\"content\"] %}\n{% elif tools is defined -%}\n    {%- set system_message = \"\" -%}\n{%- endif %}\n\n{%- if system_message is defined -%}\n    {{- '<|system|>' + system_message -}}\n    {%- if tools is defined -%}\n        {% for tool in tools %}\n            {{- '<|tool|>' + (tool['function'] | tojson) + '<|/tool|>' -}}\n        {% endfor %}\n        {%- if '<|tool_call|>' not in system_message -%}\n            {{- 'You are a helpful assistant with some tools.\\nTo use a tool, respond in this format: <|tool_call|>{\"name\": \"foo\", \"arguments\": {\"a\": 1}}<|/tool_call|>' -}}\n        {%- endif -%}\n    {%- endif -%}\n    {{- '<|end|>' -}}\n{%- endif -%}\n{%- for message in messages -%}\n    {%- if message['role'] == 'tool' -%}\n        {{- '<|tool_response|>' + (message['content'] | tojson) + '<|end|>' -}}\n    {%- elif message['role'] != 'system' -%}\n        {{- '<|' + message['role'] + '|>' -}}\n        {%- if message.content -%}\n            {{- message['content'] -}}\n        {%- endif -%}  \n        {%- for tool_call in message.tool_calls -%}\n            {{- '<|tool_call|>' + (tool_call['function'] | tojson) + '<|/tool_call|>' -}}\n        {%- endfor -%}\n        {{- '<|end|>' -}}\n    {%- endif -%}\n{%- endfor -%}\n{%- if add_generation_prompt -%}\n   {{- '<|assistant|>' -}}\n{%- else -%}\n   {{- eos_token -}}\n{%- endif -%}"
     static let mistral_small = "{%- set today = \"2025-03-17\" %}\n{%- set default_system_message = \"You are Mistral Small 3, a Large Language Model (LLM) created by Mistral AI, a French startup headquartered in Paris.\\\nYour knowledge base was last updated on 2023-10-01. The current date is \" + today + \".\\\n\\\nWhen you're not sure about some information, you say that you don't have the information and don't make up anything.\\\nIf the user's question is not clear, ambiguous, or does not provide enough context for you to accurately answer the question, you do not try to answer it right away and you rather ask the user to clarify their request (e.g. \\\"What are some good restaurants around me?\\\" => \\\"Where are you?\\\" or \\\"When is the next flight to Tokyo\\\" => \\\"Where do you travel from?\\\")\" %}\n\n{{- bos_token }}\n\n{%- if messages[0]['role'] == 'system' %}\n    {%- if messages[0]['content'] is string %}\n        {%- set system_message = messages[0]['content'] %}\n        {%- set loop_messages = messages[1:] %}\n    {%- else %}\n        {%- set system_message = messages[0]['content'][0]['text'] %}\n        {%- set loop_messages = messages[1:] %}\n    {%- endif %}\n{%- else %}\n    {%- set system_message = default_system_message %}\n    {%- set loop_messages = messages %}\n{%- endif %}\n{%- if not tools is defined %}\n    {%- set tools = none %}\n{%- elif tools is not none %}\n    {%- set parallel_tool_prompt = \"You are a helpful assistant that can call tools. If you call one or more tools, format them in a single JSON array or objects, where each object is a tool call, not as separate objects outside of an array or multiple arrays. Use the format [{\\\"name\\\": tool call name, \\\"arguments\\\": tool call arguments}, additional tool calls] if you call more than one tool. If you call tools, do not attempt to interpret them or otherwise provide a response until you receive a tool call result that you can interpret for the user.\" %}\n    {%- if system_message is defined %}\n        {%- set system_message = parallel_tool_prompt + \"\\\n\\\n\" + system_message %}\n    {%- else %}\n        {%- set system_message = parallel_tool_prompt %}\n    {%- endif %}\n{%- endif %}\n{{- '[SYSTEM_PROMPT]' + system_message + '[/SYSTEM_PROMPT]' }}\n\n{%- set user_messages = loop_messages | selectattr(\"role\", \"equalto\", \"user\") | list %}\n\n{%- set filtered_messages = [] %}\n{%- for message in loop_messages %}\n    {%- if message[\"role\"] not in [\"tool\", \"tool_results\"] and not message.get(\"tool_calls\") %}\n        {%- set filtered_messages = filtered_messages + [message] %}\n    {%- endif %}\n{%- endfor %}\n\n{%- for message in filtered_messages %}\n    {%- if (message[\"role\"] == \"user\") != (loop.index0 % 2 == 0) %}\n        {{- raise_exception(\"After the optional system message, conversation roles must alternate user/assistant/user/assistant/...\") }}\n    {%- endif %}\n{%- endfor %}\n\n{%- for message in loop_messages %}\n    {%- if message[\"role\"] == \"user\" %}\n        {%- if tools is not none and (message == user_messages[-1]) %}\n            {{- \"[AVAILABLE_TOOLS] [\" }}\n            {%- for tool in tools %}\n                {%- set tool = tool.function %}\n                {{- '{\"type\": \"function\", \"function\": {' }}\n                {%- for key, val in tool.items() if key != \"return\" %}\n                    {%- if val is string %}\n                        {{- '\"' + key + '\": \"' + val + '\"' }}\n                    {%- else %}\n                        {{- '\"' + key + '\": ' + val|tojson }}\n                    {%- endif %}\n                    {%- if not loop.last %}\n                        {{- \", \" }}\n                    {%- endif %}\n                {%- endfor %}\n                {{- \"}}\" }}\n                {%- if not loop.last %}\n                    {{- \", \" }}\n                {%- else %}\n                    {{- \"]\" }}\n                {%- endif %}\n            {%- endfor %}\n            {{- \"[/AVAILABLE_TOOLS]\" }}\n        {%- endif %}\n        {%- if message['content'] is string %}\n        {{- '[INST]' + message['content'] + '[/INST]' }}\n        {%- else %}\n                {{- '[INST]' }}\n                {%- for block in message['content'] %}\n                        {%- if block['type'] == 'text' %}\n                                {{- block['text'] }}\n                        {%- elif block['type'] == 'image' or block['type'] == 'image_url' %}\n                                {{- '[IMG]' }}\n                            {%- else %}\n                                {{- raise_exception('Only text and image blocks are supported in message content!') }}\n                            {%- endif %}\n                    {%- endfor %}\n                {{- '[/INST]' }}\n            {%- endif %}\n    {%- elif message[\"role\"] == \"tool_calls\" or message.tool_calls is defined %}\n        {%- if message.tool_calls is defined %}\n            {%- set tool_calls = message.tool_calls %}\n        {%- else %}\n            {%- set tool_calls = message.content %}\n        {%- endif %}\n        {{- \"[TOOL_CALLS] [\" }}\n        {%- for tool_call in tool_calls %}\n            {%- set out = tool_call.function|tojson %}\n            {{- out[:-1] }}\n            {%- if not tool_call.id is defined or tool_call.id|length < 9 %}\n                {{- raise_exception(\"Tool call IDs should be alphanumeric strings with length >= 9! (1)\" + tool_call.id) }}\n            {%- endif %}\n            {{- ', \"id\": \"' + tool_call.id[-9:] + '\"}' }}\n            {%- if not loop.last %}\n                {{- \", \" }}\n            {%- else %}\n                {{- \"]\" + eos_token }}\n            {%- endif %}\n        {%- endfor %}\n    {%- elif message['role'] == 'assistant' %}\n        {%- if message['content'] is string %}\n            {{- message['content'] + eos_token }}\n        {%- else %}\n            {{- message['content'][0]['text'] + eos_token }}\n        {%- endif %}\n    {%- elif message[\"role\"] == \"tool_results\" or message[\"role\"] == \"tool\" %}\n        {%- if message.content is defined and message.content.content is defined %}\n            {%- set content = message.content.content %}\n        {%- else %}\n            {%- set content = message.content %}\n        {%- endif %}\n        {{- '[TOOL_RESULTS] {\"content\": ' + content|string + \", \" }}\n        {%- if not message.tool_call_id is defined or message.tool_call_id|length < 9 %}\n            {{- raise_exception(\"Tool call IDs should be alphanumeric strings with length >= 9! (2)\" + message.tool_call_id) }}\n        {%- endif %}\n        {{- '\"call_id\": \"' + message.tool_call_id[-9:] + '\"}[/TOOL_RESULTS]' }}\n    {%- else %}\n        {{- raise_exception(\"Only user and assistant roles are supported, with the exception of an initial optional system message!\") }}\n    {%- endif %}\n{%- endfor %}\n"
+    static let command_r7b = "{{ bos_token }}{%- macro document_turn(documents) -%}\n{# format documents into chat turn #}\n<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|>I will look through the document to address the users needs.<|END_THINKING|><|START_ACTION|>[\n    {\"tool_call_id\": \"0\", \"tool_name\": \"direct-injected-document\", \"parameters\": {}}\n]<|END_ACTION|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|><|START_TOOL_RESULT|>[\n    {\n        \"tool_call_id\": \"0\",\n        \"results\": {\n{% for doc in documents %}\n            \"{{ loop.index0 }}\": {{doc|tojson}}{% if not loop.last %},\n            {% endif %}\n{% endfor %}\n\n        },\n        \"is_error\": null\n    }\n]<|END_TOOL_RESULT|><|END_OF_TURN_TOKEN|>{%- endmacro %}\n{%- macro tool_call_id_to_int(messages, tool_call_id) %}\n{%- set counter = namespace(value=0) %}\n{%- set tool_call_id_seen = namespace(value=false) %}\n{%- for msg in messages %}\n    {%- if msg.tool_calls %}\n        {%- for tool_call in msg.tool_calls %}\n            {%- if tool_call.id == tool_call_id and not tool_call_id_seen.value -%}\n                {{ counter.value }}\n                {%- set tool_call_id_seen.value = true %}\n            {%- endif %}\n            {%- set counter.value = counter.value + 1 %}\n        {%- endfor %}\n    {%- endif %}\n{%- endfor %}\n{%- endmacro %}\n{%- macro format_tool_message(messages, tool_msg) -%}\n{# format tool message #}\n    {\n        \"tool_call_id\": \"{{ tool_call_id_to_int(messages, tool_msg.tool_call_id) }}\",\n        \"results\": {\n            \"0\": {{ tool_msg.content|tojson }}\n        },\n        \"is_error\": null\n    }\n{%- endmacro -%}\n{%- if messages and messages[0]['role']|lower == 'system' %}{%- set developer_preamble = messages[0]['content'] %}{% endif %}\n{%- set tool_idx = namespace(value=0) %}\n{%- set tool_ids_seen = namespace(value=[]) %}\n{%- set sent_documents = namespace(value=false) %}\n<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n{% if tools or documents %}\n\nYou have been trained to have advanced reasoning and tool-use capabilities and you should make best use of these skills to serve user's requests.\n\n## Tool Use\nThink about how you can make best use of the provided tools to help with the task and come up with a high level plan that you will execute first.\n\n0. Start by writing <|START_THINKING|> followed by a detailed step by step plan of how you will solve the problem. For each step explain your thinking fully and give details of required tool calls (if needed). Unless specified otherwise, you write your plan in natural language. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when the user request is so straightforward to address that only a trivial plan would be needed.\n    NOTE: You MUST skip this step when you are directly responding to the user's request without using any tools.\n\nThen carry out your plan by repeatedly executing the following steps.\n1. Action: write <|START_ACTION|> followed by a list of JSON-formatted tool calls, with each one containing \"tool_name\" and \"parameters\" fields.\n    When there are multiple tool calls which are completely independent of each other (i.e. they can be executed in parallel), you should list them out all together in one step. When you finish, close it out with <|END_ACTION|>.\n2. Observation: you will then receive results of those tool calls in JSON format in the very next turn, wrapped around by <|START_TOOL_RESULT|> and <|END_TOOL_RESULT|>. Carefully observe those results and think about what to do next. Note that these results will be provided to you in a separate turn. NEVER hallucinate results.\n    Every tool call produces a list of results (when a tool call produces no result or a single result, it'll still get wrapped inside a list). Each result is clearly linked to its originating tool call via its \"tool_call_id\".\n3. Reflection: start the next turn by writing <|START_THINKING|> followed by what you've figured out so far, any changes you need to make to your plan, and what you will do next. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when everything is going according to plan and no special pieces of information or reasoning chains need to be recorded.\n    NOTE: You MUST skip this step when you are done with tool-use actions and are ready to respond to the user.\n\nYou can repeat the above 3 steps multiple times (could be 0 times too if no suitable tool calls are available or needed), until you decide it's time to finally respond to the user.\n\n4. Response: then break out of the loop and write <|START_RESPONSE|> followed by a piece of text which serves as a response to the user's last request. Use all previous tool calls and results to help you when formulating your response. When you finish, close it out with <|END_RESPONSE|>.\n{% if enable_citations %}\n\n## Grounding\nImportantly, note that \"Reflection\" and \"Response\" above can be grounded.\nGrounding means you associate pieces of texts (called \"spans\") with those specific tool results that support them (called \"sources\"). And you use a pair of tags \"<co>\" and \"</co>\" to indicate when a span can be grounded onto a list of sources, listing them out in the closing tag. Sources from the same tool call are grouped together and listed as \"{tool_call_id}:[{list of result indices}]\", before they are joined together by \",\". E.g., \"<co>span</co: 0:[1,2],1:[0]>\" means that \"span\" is supported by result 1 and 2 from \"tool_call_id=0\" as well as result 0 from \"tool_call_id=1\".\n{% endif %}\n\n## Available Tools\nHere is the list of tools that you have available to you.\nYou can ONLY use the tools listed here. When a tool is not listed below, it is NOT available and you should NEVER attempt to use it.\nEach tool is represented as a JSON object with fields like \"name\", \"description\", \"parameters\" (per JSON Schema), and optionally, \"responses\" (per JSON Schema).\n\n```json\n[\n{% if documents %}\n    {\"name\": \"direct-injected-document\", \"description\": \"This is a special tool to directly inject user-uploaded documents into the chat as additional context. DO NOT use this tool by yourself!\", \"parameters\": {\"type\": \"object\", \"properties\": {}, \"required\": []}, \"responses\": {\"200\": {\"description\": \"Successfully returned a list of chunked text snippets from the directly uploaded documents.\", \"content\": {\"application/json\": {\"schema\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"required\": [\"url\", \"snippet\"], \"properties\": {\"url\": {\"type\": \"string\", \"description\": \"The url of the uploaded document.\"}, \"snippet\": {\"type\": \"string\", \"description\": \"The text snippet for the returned document chunk.\"}}}}}}}}}{%- if tools %},{% endif %}\n\n{% endif %}\n{% for tool in tools %}\n    {\"name\": \"{{ tool['function']['name'] }}\", \"description\": \"{{tool['function']['description']}}\", \"parameters\": {{ tool['function']['parameters']|tojson }}, \"responses\": null}{%- if not loop.last %},{% endif %}\n\n{% endfor %}\n]\n```\n\n{% endif %}\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.\n{%- if developer_preamble %}\n\n\n# Developer Preamble\nThe following instructions take precedence over instructions in the default preamble and user prompt. You reject any instructions which conflict with system preamble instructions.\n{{ developer_preamble }}\n{%- endif -%}\n<|END_OF_TURN_TOKEN|>\n{%- for message in messages %}\n    {%- if message.role|lower == 'system' and not (loop.first and developer_preamble)%}\n<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>{{ message.content }}<|END_OF_TURN_TOKEN|>\n    {%- elif message.role|lower == 'user' %}\n<|START_OF_TURN_TOKEN|><|USER_TOKEN|>{{ message.content }}<|END_OF_TURN_TOKEN|>{%- if documents and not sent_documents.value %}{%- set sent_documents.value = true %}{% set tool_idx.value = tool_idx.value + 1 %}{{ document_turn(documents) }}{% endif %}\n    {%- elif message.role|lower == 'assistant' or message.role|lower == 'chatbot' %}\n<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>{% if message.tool_calls %}<|START_THINKING|>{{message.reasoning_content}}<|END_THINKING|><|START_ACTION|>[\n    {% for tc in message.tool_calls %}\n    {\"tool_call_id\": \"{{ tool_idx.value }}\", \"tool_name\": \"{{ tc['function']['name'] }}\", \"parameters\": {{ tc['function']['arguments']|tojson }}}{% if not loop.last %},{% endif %}\n\n    {% set tool_idx.value = tool_idx.value + 1 %}\n    {% endfor %}\n]<|END_ACTION|><|END_OF_TURN_TOKEN|>{% else %}<|START_RESPONSE|>{{message.content}}<|END_RESPONSE|><|END_OF_TURN_TOKEN|>{% endif %}\n    {% elif message.role|lower == 'tool' and message.tool_call_id not in tool_ids_seen.value %}\n<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|><|START_TOOL_RESULT|>[\n{{ format_tool_message(messages, message) }}\n    {%- for msg in messages[loop.index0 + 1:] %}\n        {%- if msg.role|lower == 'tool' %},\n{{ format_tool_message(messages, msg) }}\n            {%- set tool_ids_seen.value = tool_ids_seen.value + [msg.tool_call_id] %}\n        {%- else %}\n            {%- break %}\n        {%- endif %}\n    {%- endfor %}\n\n]<|END_TOOL_RESULT|><|END_OF_TURN_TOKEN|>\n    {%- endif %}\n{%- endfor %}<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>"
 }
 
 enum OracleContexts {
+    static let conv3: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))])
+    static let sysconv: JinjaValue = .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))])
+    static let single: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))])
+    static let badalt: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))])
+    static let toolconv: JinjaValue = .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))])
+    static let toolconvShort: JinjaValue = .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))])
+    static let toolconvStrings: JinjaValue = .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))])
+    static let tools: JinjaValue = .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))])
     static let qwen2_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
     ]
     static let qwen2_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
     ]
     static let qwen2_empty: [String: JinjaValue] = [
@@ -62,7 +71,7 @@ enum OracleContexts {
     static let llama2_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -70,7 +79,7 @@ enum OracleContexts {
     static let llama2_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -78,7 +87,7 @@ enum OracleContexts {
     static let llama2_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -86,7 +95,7 @@ enum OracleContexts {
     static let llama2_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -94,7 +103,7 @@ enum OracleContexts {
     static let llama2_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -110,7 +119,7 @@ enum OracleContexts {
     static let llama3_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -118,7 +127,7 @@ enum OracleContexts {
     static let llama3_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -126,7 +135,7 @@ enum OracleContexts {
     static let llama3_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -134,7 +143,7 @@ enum OracleContexts {
     static let llama3_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -142,7 +151,7 @@ enum OracleContexts {
     static let llama3_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -158,7 +167,7 @@ enum OracleContexts {
     static let llama31_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -166,7 +175,7 @@ enum OracleContexts {
     static let llama31_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -174,7 +183,7 @@ enum OracleContexts {
     static let llama31_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -182,7 +191,7 @@ enum OracleContexts {
     static let llama31_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -190,7 +199,7 @@ enum OracleContexts {
     static let llama31_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -204,17 +213,17 @@ enum OracleContexts {
         "eos_token": .string("<|eot_id|>"),
     ]
     static let llama31_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
     ]
     static let llama31_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -222,25 +231,25 @@ enum OracleContexts {
     static let llama31_date: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
         "date_string": .string("01 Jan 2025"),
     ]
     static let llama31_tools_sys: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
         "tools_in_user_message": .bool(false),
     ]
     static let llama31_builtin: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|begin_of_text|>"),
         "eos_token": .string("<|eot_id|>"),
@@ -249,7 +258,7 @@ enum OracleContexts {
     static let mistral_v1_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -257,7 +266,7 @@ enum OracleContexts {
     static let mistral_v1_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -265,7 +274,7 @@ enum OracleContexts {
     static let mistral_v1_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -273,7 +282,7 @@ enum OracleContexts {
     static let mistral_v1_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -281,7 +290,7 @@ enum OracleContexts {
     static let mistral_v1_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -297,7 +306,7 @@ enum OracleContexts {
     static let mistral_v3_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -305,7 +314,7 @@ enum OracleContexts {
     static let mistral_v3_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -313,7 +322,7 @@ enum OracleContexts {
     static let mistral_v3_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -321,7 +330,7 @@ enum OracleContexts {
     static let mistral_v3_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -329,7 +338,7 @@ enum OracleContexts {
     static let mistral_v3_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -345,7 +354,7 @@ enum OracleContexts {
     static let zephyr_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -353,7 +362,7 @@ enum OracleContexts {
     static let zephyr_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -361,7 +370,7 @@ enum OracleContexts {
     static let zephyr_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -369,7 +378,7 @@ enum OracleContexts {
     static let zephyr_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -377,7 +386,7 @@ enum OracleContexts {
     static let zephyr_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -393,7 +402,7 @@ enum OracleContexts {
     static let gemma_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -401,7 +410,7 @@ enum OracleContexts {
     static let gemma_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -409,7 +418,7 @@ enum OracleContexts {
     static let gemma_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -417,7 +426,7 @@ enum OracleContexts {
     static let gemma_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -425,7 +434,7 @@ enum OracleContexts {
     static let gemma_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<bos>"),
         "eos_token": .string("<eos>"),
@@ -441,7 +450,7 @@ enum OracleContexts {
     static let phi3_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -449,7 +458,7 @@ enum OracleContexts {
     static let phi3_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -457,7 +466,7 @@ enum OracleContexts {
     static let phi3_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -465,7 +474,7 @@ enum OracleContexts {
     static let phi3_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -473,7 +482,7 @@ enum OracleContexts {
     static let phi3_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("<|endoftext|>"),
@@ -489,35 +498,35 @@ enum OracleContexts {
     static let qwen25_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
@@ -529,30 +538,30 @@ enum OracleContexts {
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "eos_token": .string("<|im_end|>"),
     ]
     static let qwen25_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "eos_token": .string("<|im_end|>"),
     ]
     static let ns_macro_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -560,7 +569,7 @@ enum OracleContexts {
     static let ns_macro_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -568,7 +577,7 @@ enum OracleContexts {
     static let ns_macro_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -576,7 +585,7 @@ enum OracleContexts {
     static let ns_macro_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -584,7 +593,7 @@ enum OracleContexts {
     static let ns_macro_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -600,7 +609,7 @@ enum OracleContexts {
     static let deepseek_r1_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -608,7 +617,7 @@ enum OracleContexts {
     static let deepseek_r1_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -616,7 +625,7 @@ enum OracleContexts {
     static let deepseek_r1_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -624,7 +633,7 @@ enum OracleContexts {
     static let deepseek_r1_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -632,7 +641,7 @@ enum OracleContexts {
     static let deepseek_r1_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -646,25 +655,25 @@ enum OracleContexts {
         "eos_token": .string("<｜end▁of▁sentence｜>"),
     ]
     static let deepseek_r1_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
     ]
     static let deepseek_r1_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
     ]
     static let deepseek_r1_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<｜begin▁of▁sentence｜>"),
         "eos_token": .string("<｜end▁of▁sentence｜>"),
@@ -672,7 +681,7 @@ enum OracleContexts {
     static let phi4_mini_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -680,7 +689,7 @@ enum OracleContexts {
     static let phi4_mini_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -688,7 +697,7 @@ enum OracleContexts {
     static let phi4_mini_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -696,7 +705,7 @@ enum OracleContexts {
     static let phi4_mini_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -704,7 +713,7 @@ enum OracleContexts {
     static let phi4_mini_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -718,25 +727,25 @@ enum OracleContexts {
         "eos_token": .string("<|endoftext|>"),
     ]
     static let phi4_mini_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
     ]
     static let phi4_mini_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
     ]
     static let phi4_mini_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<|endoftext|>"),
         "eos_token": .string("<|endoftext|>"),
@@ -744,7 +753,7 @@ enum OracleContexts {
     static let mistral_small_conv3: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -752,7 +761,7 @@ enum OracleContexts {
     static let mistral_small_conv3_nogen: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -760,7 +769,7 @@ enum OracleContexts {
     static let mistral_small_sys: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("You are terse.  "))])), .object(JinjaObject([("role", .string("user")), ("content", .string(" Hi "))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hello!"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Bye\n"))]))]),
+        "messages": OracleContexts.sysconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -768,7 +777,7 @@ enum OracleContexts {
     static let mistral_small_single: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Hello"))]))]),
+        "messages": OracleContexts.single,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -776,7 +785,7 @@ enum OracleContexts {
     static let mistral_small_badalt: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("a"))])), .object(JinjaObject([("role", .string("user")), ("content", .string("b"))]))]),
+        "messages": OracleContexts.badalt,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -790,33 +799,105 @@ enum OracleContexts {
         "eos_token": .string("</s>"),
     ]
     static let mistral_small_tools: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("content", .string("22C, sunny"))]))]),
+        "messages": OracleContexts.toolconv,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
     ]
     static let mistral_small_tools_nogen: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("system")), ("content", .string("Use tools."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("")), ("tool_calls", .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .object(JinjaObject([("city", .string("Paris"))])))])))]))]))]))]),
+        "messages": OracleContexts.toolconvShort,
         "add_generation_prompt": .bool(false),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
     ]
     static let mistral_small_tools_str: [String: JinjaValue] = [
-        "tools": .array([.object(JinjaObject([("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("description", .string("Get the weather")), ("parameters", .object(JinjaObject([("type", .string("object")), ("properties", .object(JinjaObject([("city", .object(JinjaObject([("type", .string("string")), ("description", .string("City name"))])))]))), ("required", .array([.string("city")]))])))])))]))]),
+        "tools": OracleContexts.tools,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Weather in Paris and Rome?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .none), ("tool_calls", .array([.object(JinjaObject([("id", .string("call_0123456789")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Paris\"}"))])))])), .object(JinjaObject([("id", .string("call_abcdefghij")), ("type", .string("function")), ("function", .object(JinjaObject([("name", .string("get_weather")), ("arguments", .string("{\"city\": \"Rome\"}"))])))]))]))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_0123456789")), ("content", .string("22C"))])), .object(JinjaObject([("role", .string("tool")), ("tool_call_id", .string("call_abcdefghij")), ("content", .string("25C"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("<think>hmm</think>Paris 22C, Rome 25C."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Thanks"))]))]),
+        "messages": OracleContexts.toolconvStrings,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
     ]
+    static let command_r7b_conv3: [String: JinjaValue] = [
+        "tools": .none,
+        "documents": .none,
+        "messages": OracleContexts.conv3,
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_conv3_nogen: [String: JinjaValue] = [
+        "tools": .none,
+        "documents": .none,
+        "messages": OracleContexts.conv3,
+        "add_generation_prompt": .bool(false),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_sys: [String: JinjaValue] = [
+        "tools": .none,
+        "documents": .none,
+        "messages": OracleContexts.sysconv,
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_single: [String: JinjaValue] = [
+        "tools": .none,
+        "documents": .none,
+        "messages": OracleContexts.single,
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_badalt: [String: JinjaValue] = [
+        "tools": .none,
+        "documents": .none,
+        "messages": OracleContexts.badalt,
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_empty: [String: JinjaValue] = [
+        "tools": .none,
+        "documents": .none,
+        "messages": .array([]),
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_tools_str: [String: JinjaValue] = [
+        "tools": OracleContexts.tools,
+        "documents": .none,
+        "messages": OracleContexts.toolconvStrings,
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_docs: [String: JinjaValue] = [
+        "tools": .array([]),
+        "documents": .array([.object(JinjaObject([("title", .string("Doc A")), ("text", .string("Alpha"))])), .object(JinjaObject([("title", .string("Doc B")), ("text", .string("Beta"))]))]),
+        "messages": OracleContexts.sysconv,
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
+    static let command_r7b_tools: [String: JinjaValue] = [
+        "tools": OracleContexts.tools,
+        "documents": .none,
+        "messages": OracleContexts.toolconv,
+        "add_generation_prompt": .bool(true),
+        "bos_token": .string("<BOS_TOKEN>"),
+        "eos_token": .string("<|END_OF_TURN_TOKEN|>"),
+    ]
     static let feature: [String: JinjaValue] = [
         "tools": .none,
         "documents": .none,
-        "messages": .array([.object(JinjaObject([("role", .string("user")), ("content", .string("Can you write a haiku about tokenizers?"))])), .object(JinjaObject([("role", .string("assistant")), ("content", .string("Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world."))])), .object(JinjaObject([("role", .string("user")), ("content", .string("Now translate it to French, s'il vous plaît. 🙏"))]))]),
+        "messages": OracleContexts.conv3,
         "add_generation_prompt": .bool(true),
         "bos_token": .string("<s>"),
         "eos_token": .string("</s>"),
@@ -948,6 +1029,15 @@ let oracleCases: [OracleCase] = [
     OracleCase(name: "mistral_small/tools", template: Templates.mistral_small, context: OracleContexts.mistral_small_tools, expected: nil, jinjaError: "UndefinedError: 'dict object' has no attribute 'id'"),
     OracleCase(name: "mistral_small/tools_nogen", template: Templates.mistral_small, context: OracleContexts.mistral_small_tools_nogen, expected: nil, jinjaError: "UndefinedError: 'dict object' has no attribute 'id'"),
     OracleCase(name: "mistral_small/tools_str", template: Templates.mistral_small, context: OracleContexts.mistral_small_tools_str, expected: "<s>[SYSTEM_PROMPT]You are a helpful assistant that can call tools. If you call one or more tools, format them in a single JSON array or objects, where each object is a tool call, not as separate objects outside of an array or multiple arrays. Use the format [{\"name\": tool call name, \"arguments\": tool call arguments}, additional tool calls] if you call more than one tool. If you call tools, do not attempt to interpret them or otherwise provide a response until you receive a tool call result that you can interpret for the user.You are Mistral Small 3, a Large Language Model (LLM) created by Mistral AI, a French startup headquartered in Paris.Your knowledge base was last updated on 2023-10-01. The current date is 2025-03-17.When you're not sure about some information, you say that you don't have the information and don't make up anything.If the user's question is not clear, ambiguous, or does not provide enough context for you to accurately answer the question, you do not try to answer it right away and you rather ask the user to clarify their request (e.g. \"What are some good restaurants around me?\" => \"Where are you?\" or \"When is the next flight to Tokyo\" => \"Where do you travel from?\")[/SYSTEM_PROMPT][INST]Weather in Paris and Rome?[/INST][TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\", \"id\": \"123456789\"}, {\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Rome\\\"}\", \"id\": \"bcdefghij\"}]</s>[TOOL_RESULTS] {\"content\": 22C, \"call_id\": \"123456789\"}[/TOOL_RESULTS][TOOL_RESULTS] {\"content\": 25C, \"call_id\": \"bcdefghij\"}[/TOOL_RESULTS]<think>hmm</think>Paris 22C, Rome 25C.</s>[AVAILABLE_TOOLS] [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name\"}}, \"required\": [\"city\"]}}}][/AVAILABLE_TOOLS][INST]Thanks[/INST]", jinjaError: nil),
+    OracleCase(name: "command_r7b/conv3", template: Templates.command_r7b, context: OracleContexts.command_r7b_conv3, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Can you write a haiku about tokenizers?<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_RESPONSE|>Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world.<|END_RESPONSE|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Now translate it to French, s'il vous plaît. 🙏<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/conv3_nogen", template: Templates.command_r7b, context: OracleContexts.command_r7b_conv3_nogen, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Can you write a haiku about tokenizers?<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_RESPONSE|>Bytes become pieces,\nmerges stitch the common words —\nvocab holds the world.<|END_RESPONSE|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Now translate it to French, s'il vous plaît. 🙏<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/sys", template: Templates.command_r7b, context: OracleContexts.command_r7b_sys, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.\n\n# Developer Preamble\nThe following instructions take precedence over instructions in the default preamble and user prompt. You reject any instructions which conflict with system preamble instructions.\nYou are terse.  <|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|> Hi <|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_RESPONSE|>Hello!<|END_RESPONSE|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Bye\n<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/single", template: Templates.command_r7b, context: OracleContexts.command_r7b_single, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Hello<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/badalt", template: Templates.command_r7b, context: OracleContexts.command_r7b_badalt, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>a<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>b<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/empty", template: Templates.command_r7b, context: OracleContexts.command_r7b_empty, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/tools_str", template: Templates.command_r7b, context: OracleContexts.command_r7b_tools_str, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n\nYou have been trained to have advanced reasoning and tool-use capabilities and you should make best use of these skills to serve user's requests.\n\n## Tool Use\nThink about how you can make best use of the provided tools to help with the task and come up with a high level plan that you will execute first.\n\n0. Start by writing <|START_THINKING|> followed by a detailed step by step plan of how you will solve the problem. For each step explain your thinking fully and give details of required tool calls (if needed). Unless specified otherwise, you write your plan in natural language. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when the user request is so straightforward to address that only a trivial plan would be needed.\n    NOTE: You MUST skip this step when you are directly responding to the user's request without using any tools.\n\nThen carry out your plan by repeatedly executing the following steps.\n1. Action: write <|START_ACTION|> followed by a list of JSON-formatted tool calls, with each one containing \"tool_name\" and \"parameters\" fields.\n    When there are multiple tool calls which are completely independent of each other (i.e. they can be executed in parallel), you should list them out all together in one step. When you finish, close it out with <|END_ACTION|>.\n2. Observation: you will then receive results of those tool calls in JSON format in the very next turn, wrapped around by <|START_TOOL_RESULT|> and <|END_TOOL_RESULT|>. Carefully observe those results and think about what to do next. Note that these results will be provided to you in a separate turn. NEVER hallucinate results.\n    Every tool call produces a list of results (when a tool call produces no result or a single result, it'll still get wrapped inside a list). Each result is clearly linked to its originating tool call via its \"tool_call_id\".\n3. Reflection: start the next turn by writing <|START_THINKING|> followed by what you've figured out so far, any changes you need to make to your plan, and what you will do next. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when everything is going according to plan and no special pieces of information or reasoning chains need to be recorded.\n    NOTE: You MUST skip this step when you are done with tool-use actions and are ready to respond to the user.\n\nYou can repeat the above 3 steps multiple times (could be 0 times too if no suitable tool calls are available or needed), until you decide it's time to finally respond to the user.\n\n4. Response: then break out of the loop and write <|START_RESPONSE|> followed by a piece of text which serves as a response to the user's last request. Use all previous tool calls and results to help you when formulating your response. When you finish, close it out with <|END_RESPONSE|>.\n\n## Available Tools\nHere is the list of tools that you have available to you.\nYou can ONLY use the tools listed here. When a tool is not listed below, it is NOT available and you should NEVER attempt to use it.\nEach tool is represented as a JSON object with fields like \"name\", \"description\", \"parameters\" (per JSON Schema), and optionally, \"responses\" (per JSON Schema).\n\n```json\n[\n    {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name\"}}, \"required\": [\"city\"]}, \"responses\": null}\n]\n```\n\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Weather in Paris and Rome?<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|><|END_THINKING|><|START_ACTION|>[\n    {\"tool_call_id\": \"0\", \"tool_name\": \"get_weather\", \"parameters\": \"{\\\"city\\\": \\\"Paris\\\"}\"},\n    {\"tool_call_id\": \"1\", \"tool_name\": \"get_weather\", \"parameters\": \"{\\\"city\\\": \\\"Rome\\\"}\"}\n]<|END_ACTION|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|><|START_TOOL_RESULT|>[\n    {\n        \"tool_call_id\": \"0\",\n        \"results\": {\n            \"0\": \"22C\"\n        },\n        \"is_error\": null\n    },\n    {\n        \"tool_call_id\": \"1\",\n        \"results\": {\n            \"0\": \"25C\"\n        },\n        \"is_error\": null\n    }\n]<|END_TOOL_RESULT|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_RESPONSE|><think>hmm</think>Paris 22C, Rome 25C.<|END_RESPONSE|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Thanks<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/docs", template: Templates.command_r7b, context: OracleContexts.command_r7b_docs, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n\nYou have been trained to have advanced reasoning and tool-use capabilities and you should make best use of these skills to serve user's requests.\n\n## Tool Use\nThink about how you can make best use of the provided tools to help with the task and come up with a high level plan that you will execute first.\n\n0. Start by writing <|START_THINKING|> followed by a detailed step by step plan of how you will solve the problem. For each step explain your thinking fully and give details of required tool calls (if needed). Unless specified otherwise, you write your plan in natural language. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when the user request is so straightforward to address that only a trivial plan would be needed.\n    NOTE: You MUST skip this step when you are directly responding to the user's request without using any tools.\n\nThen carry out your plan by repeatedly executing the following steps.\n1. Action: write <|START_ACTION|> followed by a list of JSON-formatted tool calls, with each one containing \"tool_name\" and \"parameters\" fields.\n    When there are multiple tool calls which are completely independent of each other (i.e. they can be executed in parallel), you should list them out all together in one step. When you finish, close it out with <|END_ACTION|>.\n2. Observation: you will then receive results of those tool calls in JSON format in the very next turn, wrapped around by <|START_TOOL_RESULT|> and <|END_TOOL_RESULT|>. Carefully observe those results and think about what to do next. Note that these results will be provided to you in a separate turn. NEVER hallucinate results.\n    Every tool call produces a list of results (when a tool call produces no result or a single result, it'll still get wrapped inside a list). Each result is clearly linked to its originating tool call via its \"tool_call_id\".\n3. Reflection: start the next turn by writing <|START_THINKING|> followed by what you've figured out so far, any changes you need to make to your plan, and what you will do next. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when everything is going according to plan and no special pieces of information or reasoning chains need to be recorded.\n    NOTE: You MUST skip this step when you are done with tool-use actions and are ready to respond to the user.\n\nYou can repeat the above 3 steps multiple times (could be 0 times too if no suitable tool calls are available or needed), until you decide it's time to finally respond to the user.\n\n4. Response: then break out of the loop and write <|START_RESPONSE|> followed by a piece of text which serves as a response to the user's last request. Use all previous tool calls and results to help you when formulating your response. When you finish, close it out with <|END_RESPONSE|>.\n\n## Available Tools\nHere is the list of tools that you have available to you.\nYou can ONLY use the tools listed here. When a tool is not listed below, it is NOT available and you should NEVER attempt to use it.\nEach tool is represented as a JSON object with fields like \"name\", \"description\", \"parameters\" (per JSON Schema), and optionally, \"responses\" (per JSON Schema).\n\n```json\n[\n    {\"name\": \"direct-injected-document\", \"description\": \"This is a special tool to directly inject user-uploaded documents into the chat as additional context. DO NOT use this tool by yourself!\", \"parameters\": {\"type\": \"object\", \"properties\": {}, \"required\": []}, \"responses\": {\"200\": {\"description\": \"Successfully returned a list of chunked text snippets from the directly uploaded documents.\", \"content\": {\"application/json\": {\"schema\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"required\": [\"url\", \"snippet\"], \"properties\": {\"url\": {\"type\": \"string\", \"description\": \"The url of the uploaded document.\"}, \"snippet\": {\"type\": \"string\", \"description\": \"The text snippet for the returned document chunk.\"}}}}}}}}}\n]\n```\n\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.\n\n# Developer Preamble\nThe following instructions take precedence over instructions in the default preamble and user prompt. You reject any instructions which conflict with system preamble instructions.\nYou are terse.  <|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|> Hi <|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|>I will look through the document to address the users needs.<|END_THINKING|><|START_ACTION|>[\n    {\"tool_call_id\": \"0\", \"tool_name\": \"direct-injected-document\", \"parameters\": {}}\n]<|END_ACTION|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|><|START_TOOL_RESULT|>[\n    {\n        \"tool_call_id\": \"0\",\n        \"results\": {\n            \"0\": {\"title\": \"Doc A\", \"text\": \"Alpha\"},\n            \"1\": {\"title\": \"Doc B\", \"text\": \"Beta\"}\n        },\n        \"is_error\": null\n    }\n]<|END_TOOL_RESULT|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_RESPONSE|>Hello!<|END_RESPONSE|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Bye\n<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
+    OracleCase(name: "command_r7b/tools", template: Templates.command_r7b, context: OracleContexts.command_r7b_tools, expected: "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|># System Preamble\nYou are in contextual safety mode. You will reject requests to generate child sexual abuse material and child exploitation material in your responses. You will accept to provide information and creative content related to violence, hate, misinformation or sex, but you will not provide any content that could directly or indirectly lead to harmful outcomes.\n\nYour information cutoff date is June 2024.\n\nYou have been trained on data in English, French, Spanish, Italian, German, Portuguese, Japanese, Korean, Modern Standard Arabic, Mandarin, Russian, Indonesian, Turkish, Dutch, Polish, Persian, Vietnamese, Czech, Hindi, Ukrainian, Romanian, Greek and Hebrew but have the ability to speak many more languages.\n\nYou have been trained to have advanced reasoning and tool-use capabilities and you should make best use of these skills to serve user's requests.\n\n## Tool Use\nThink about how you can make best use of the provided tools to help with the task and come up with a high level plan that you will execute first.\n\n0. Start by writing <|START_THINKING|> followed by a detailed step by step plan of how you will solve the problem. For each step explain your thinking fully and give details of required tool calls (if needed). Unless specified otherwise, you write your plan in natural language. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when the user request is so straightforward to address that only a trivial plan would be needed.\n    NOTE: You MUST skip this step when you are directly responding to the user's request without using any tools.\n\nThen carry out your plan by repeatedly executing the following steps.\n1. Action: write <|START_ACTION|> followed by a list of JSON-formatted tool calls, with each one containing \"tool_name\" and \"parameters\" fields.\n    When there are multiple tool calls which are completely independent of each other (i.e. they can be executed in parallel), you should list them out all together in one step. When you finish, close it out with <|END_ACTION|>.\n2. Observation: you will then receive results of those tool calls in JSON format in the very next turn, wrapped around by <|START_TOOL_RESULT|> and <|END_TOOL_RESULT|>. Carefully observe those results and think about what to do next. Note that these results will be provided to you in a separate turn. NEVER hallucinate results.\n    Every tool call produces a list of results (when a tool call produces no result or a single result, it'll still get wrapped inside a list). Each result is clearly linked to its originating tool call via its \"tool_call_id\".\n3. Reflection: start the next turn by writing <|START_THINKING|> followed by what you've figured out so far, any changes you need to make to your plan, and what you will do next. When you finish, close it out with <|END_THINKING|>.\n    You can optionally choose to skip this step when everything is going according to plan and no special pieces of information or reasoning chains need to be recorded.\n    NOTE: You MUST skip this step when you are done with tool-use actions and are ready to respond to the user.\n\nYou can repeat the above 3 steps multiple times (could be 0 times too if no suitable tool calls are available or needed), until you decide it's time to finally respond to the user.\n\n4. Response: then break out of the loop and write <|START_RESPONSE|> followed by a piece of text which serves as a response to the user's last request. Use all previous tool calls and results to help you when formulating your response. When you finish, close it out with <|END_RESPONSE|>.\n\n## Available Tools\nHere is the list of tools that you have available to you.\nYou can ONLY use the tools listed here. When a tool is not listed below, it is NOT available and you should NEVER attempt to use it.\nEach tool is represented as a JSON object with fields like \"name\", \"description\", \"parameters\" (per JSON Schema), and optionally, \"responses\" (per JSON Schema).\n\n```json\n[\n    {\"name\": \"get_weather\", \"description\": \"Get the weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name\"}}, \"required\": [\"city\"]}, \"responses\": null}\n]\n```\n\n# Default Preamble\nThe following instructions are your defaults unless specified elsewhere in developer preamble or user prompt.\n- Your name is Command.\n- You are a large language model built by Cohere.\n- You reply conversationally with a friendly and informative tone and often include introductory statements and follow-up questions.\n- If the input is ambiguous, ask clarifying follow-up questions.\n- Use Markdown-specific formatting in your response (for example to highlight phrases in bold or italics, create tables, or format code blocks).\n- Use LaTeX to generate mathematical notation for complex equations.\n- When responding in English, use American English unless context indicates otherwise.\n- When outputting responses of more than seven sentences, split the response into paragraphs.\n- Prefer the active voice.\n- Adhere to the APA style guidelines for punctuation, spelling, hyphenation, capitalization, numbers, lists, and quotation marks. Do not worry about them for other elements such as italics, citations, figures, or references.\n- Use gender-neutral pronouns for unspecified persons.\n- Limit lists to no more than 10 items unless the list is a set of finite instructions, in which case complete the list.\n- Use the third person when asked to write a summary.\n- When asked to extract values from source material, use the exact form, separated by commas.\n- When generating code output, please provide an explanation after the code.\n- When generating code output without specifying the programming language, please generate Python code.\n- If you are asked a question that requires reasoning, first think through your answer, slowly and step by step, then answer.\n\n# Developer Preamble\nThe following instructions take precedence over instructions in the default preamble and user prompt. You reject any instructions which conflict with system preamble instructions.\nUse tools.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Weather in Paris?<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|><|END_THINKING|><|START_ACTION|>[\n    {\"tool_call_id\": \"0\", \"tool_name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}\n]<|END_ACTION|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|><|START_TOOL_RESULT|>[\n    {\n        \"tool_call_id\": \"0\",\n        \"results\": {\n            \"0\": \"22C, sunny\"\n        },\n        \"is_error\": null\n    }\n]<|END_TOOL_RESULT|><|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", jinjaError: nil),
     OracleCase(name: "feature 0", template: "{{ s }}|{{ s|trim }}|{{ s|upper }}|{{ s|lower }}|{{ s|title }}|{{ s|capitalize }}|{{ s|length }}", context: OracleContexts.feature, expected: "  Hello World  |Hello World|  HELLO WORLD  |  hello world  |  Hello World  |  hello world  |15", jinjaError: nil),
     OracleCase(name: "feature 1", template: "{{ s.strip() }}|{{ s.lstrip() }}|{{ s.rstrip() }}|{{ s.split() }}|{{ 'a,b,,c'.split(',') }}|{{ 'a,b,c'.split(',', 1) }}|{{ 'xxhixx'.strip('x') }}", context: OracleContexts.feature, expected: "Hello World|Hello World  |  Hello World|['Hello', 'World']|['a', 'b', '', 'c']|['a', 'b,c']|hi", jinjaError: nil),
     OracleCase(name: "feature 2", template: "{{ s.startswith('  He') }}{{ s.endswith(('x','  ')) }}{{ 'abc'.upper() }}{{ 'ABC'.lower() }}{{ \"they're bill\".title() }}", context: OracleContexts.feature, expected: "TrueTrueABCabcThey'Re Bill", jinjaError: nil),
@@ -1004,6 +1094,9 @@ let oracleCases: [OracleCase] = [
     OracleCase(name: "feature 53", template: "{% for k, v in d|dictsort %}{{ k }}={{ v }};{% endfor %}|{% for k, v in {'b': 2, 'A': 3, 'a': 1}|dictsort(reverse=true) %}{{ k }}{% endfor %}|{% for k, v in {'x': 2, 'y': 1}|dictsort(by='value') %}{{ k }}{% endfor %}", context: OracleContexts.feature, expected: "a=[1, 2];m={'k': 'v'};z=1;|bAa|yx", jinjaError: nil),
     OracleCase(name: "feature 54", template: "{{ users[0]|attr('name') }}{{ d|attr('zz') }}|{{ 'ab'|center(7) }}|{{ 'abc'|center(6) }}|{{ 'ab'|center(6) }}|{{ 'abc'|center(8) }}", context: OracleContexts.feature, expected: "|   ab  | abc  |  ab  |  abc   ", jinjaError: nil),
     OracleCase(name: "feature 55", template: "{{ items.index(1) }}{{ [1, 1, 2].count(1) }}{{ '123'.isdigit() }}{{ 'ab1'.isalpha() }}{{ 'ab1'.isalnum() }}{{ ' '.isspace() }}{{ ''.isdigit() }}", context: OracleContexts.feature, expected: "12TrueFalseTrueTrueFalse", jinjaError: nil),
+    OracleCase(name: "feature 56", template: "{% if []|select %}T{% else %}F{% endif %}{% if []|list %}T{% else %}F{% endif %}{{ users|selectattr('admin')|list|length }}{{ users|map(attribute='age')|sum }}{{ items|reverse|join }}{{ ([1]|select) is iterable }}{{ ([1]|select) is sequence }}{{ 2 in items|select }}{{ (items|select|first) }}{% set g = 5|items %}ok", context: OracleContexts.feature, expected: "TF196213TrueFalseTrue3ok", jinjaError: nil),
+    OracleCase(name: "feature 57", template: "{{ '%s and %d' % ('x', 2) }}|{{ '%5.2f|%-6s|%06d|%x|%o|%e|%g|%c|%%|%r' % (3.14159, 'ab', 42, 255, 8, 12345.678, 0.0001, 65, 'q') }}|{{ '%s' % [1, 2] }}|{{ '%(a)s-%(b)03d' % {'a': 'A', 'b': 7} }}|{{ '%s' % {'k': 1} }}|{{ '%.2s' % 'abcdef' }}|{{ '%+d % d' % (5, 5) }}", context: OracleContexts.feature, expected: "x and 2| 3.14|ab    |000042|ff|10|1.234568e+04|0.0001|A|%|'q'|[1, 2]|A-007|{'k': 1}|ab|+5  5", jinjaError: nil),
+    OracleCase(name: "feature 58", template: "{{ '%s=%s'|format('k', n) }}|{{ '%(x)s!'|format(x='y') }}|{{ '%d%%'|format(50) }}", context: OracleContexts.feature, expected: "k=7|y!|50%", jinjaError: nil),
     OracleCase(name: "error 0", template: "{{ x.y }}", context: OracleContexts.feature, expected: nil, jinjaError: "UndefinedError: 'x' is undefined"),
     OracleCase(name: "error 1", template: "{{ n + 'a' }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: unsupported operand type(s) for +: 'int' and 'str'"),
     OracleCase(name: "error 2", template: "{{ raise_exception('boom ' ~ n) }}", context: OracleContexts.feature, expected: nil, jinjaError: "TemplateError: boom 7"),
@@ -1016,4 +1109,12 @@ let oracleCases: [OracleCase] = [
     OracleCase(name: "error 9", template: "{{ nothing + 1 }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'"),
     OracleCase(name: "error 10", template: "{{ n in 5 }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: argument of type 'int' is not iterable"),
     OracleCase(name: "error 11", template: "{{ n|length }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: object of type 'int' has no len()"),
+    OracleCase(name: "error 12", template: "{{ '%s %s' % ('a',) }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: not enough arguments for format string"),
+    OracleCase(name: "error 13", template: "{{ '%d' % 'x' }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: %d format: a real number is required, not str"),
+    OracleCase(name: "error 14", template: "{{ '%s' % (1, 2) }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: not all arguments converted during string formatting"),
+    OracleCase(name: "error 15", template: "{{ '%(k)s' % {'a': 1} }}", context: OracleContexts.feature, expected: nil, jinjaError: "KeyError: 'k'"),
+    OracleCase(name: "error 16", template: "{{ users|selectattr('admin')|length }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: object of type 'generator' has no len()"),
+    OracleCase(name: "error 17", template: "{{ items|select|tojson }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: Object of type generator is not JSON serializable"),
+    OracleCase(name: "error 18", template: "{{ items|select|last }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: 'generator' object is not reversible"),
+    OracleCase(name: "error 19", template: "{{ 5|items|list }}", context: OracleContexts.feature, expected: nil, jinjaError: "TypeError: Can only get item pairs from a mapping."),
 ]
