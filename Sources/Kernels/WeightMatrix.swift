@@ -35,18 +35,6 @@ public enum WeightType: Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// Errors of the Kernels module.
-public enum KernelsError: Error, CustomStringConvertible, Equatable {
-    case invalidShape(name: String, found: String, expected: String)
-
-    public var description: String {
-        switch self {
-        case let .invalidShape(name, found, expected):
-            "weight matrix '\(name)': found \(found), expected \(expected)"
-        }
-    }
-}
-
 /// A read-only view of a row-major weight matrix `[rows (outputs), columns (inputs)]`, the layout
 /// Hugging Face stores `nn.Linear` weights in, kept in its stored element type.
 ///
@@ -102,19 +90,4 @@ public struct WeightMatrix: @unchecked Sendable {
         precondition(range.lowerBound >= 0 && range.upperBound <= rows && stride >= columns)
         ck_widen_rows(isa.supported.code, type.code, data, columns, range.lowerBound, range.upperBound, out, stride)
     }
-}
-
-/// The vector instruction sets the kernels are written for.
-public enum KernelISA: Int, Sendable, Comparable, CaseIterable {
-    case scalar = 0, avx2 = 1, avx512 = 2
-
-    /// The best level this CPU supports (checked once, at first use).
-    public static let detected = KernelISA(rawValue: Int(ck_detect_isa())) ?? .scalar
-
-    /// This level, or the best supported one below it, so asking for AVX-512 on an AVX2 CPU is safe.
-    public var supported: KernelISA { min(self, .detected) }
-
-    var code: Int32 { Int32(rawValue) }
-
-    public static func < (a: KernelISA, b: KernelISA) -> Bool { a.rawValue < b.rawValue }
 }
