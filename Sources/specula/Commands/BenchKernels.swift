@@ -94,7 +94,7 @@ struct BenchKernels: ParsableCommand {
         }
     }
 
-    /// FLOP/s of OpenBLAS sgemm over one layer's matrix shapes (f32 copies) at `tokens` rows.
+    /// FLOP/s of OpenBLAS sgemm (its own threads, f32 weights) over one layer's matrix shapes at `tokens` rows.
     private func sgemmFLOPs(_ c: ModelConfiguration, tokens: Int, pool: ComputePool) -> Double {
         let shapes = [(c.numAttentionHeads * c.headDim, c.hiddenSize), (c.numKeyValueHeads * c.headDim, c.hiddenSize),
                       (c.numKeyValueHeads * c.headDim, c.hiddenSize), (c.hiddenSize, c.numAttentionHeads * c.headDim),
@@ -102,33 +102,9 @@ struct BenchKernels: ParsableCommand {
         var seconds = 0.0
         var flops = 0.0
         for (rows, columns) in shapes {
-            seconds += timeSgemm(rows: rows, columns: columns, tokens: tokens, pool: pool)
+            seconds += KernelBenchmarks.measureSgemm(rows: rows, columns: columns, tokens: tokens, threads: pool.threadCount)
             flops += 2 * Double(rows * columns * tokens)
         }
         return flops / seconds
-    }
-
-    /// Fastest seconds of `MatMul` forced onto sgemm with f32 weights of this shape.
-    private func timeSgemm(rows: Int, columns: Int, tokens: Int, pool: ComputePool) -> Double {
-        let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * columns)
-        let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: tokens * columns)
-        let y = UnsafeMutableBufferPointer<Float>.allocate(capacity: tokens * rows)
-        defer {
-            weights.deallocate()
-            x.deallocate()
-            y.deallocate()
-        }
-        for i in weights.indices { weights[i] = Float(i % 97) * 1e-3 - 0.05 }
-        for i in x.indices { x[i] = Float(i % 13) * 1e-2 - 0.06 }
-        let matrix = WeightMatrix(type: .f32, rows: rows, columns: columns, data: UnsafeRawPointer(weights.baseAddress!))
-        let scratch = MatMulScratch(maxTokens: tokens, maxColumns: columns, threads: pool.threadCount)
-        var samples: [Double] = []
-        for repetition in 0..<4 {
-            let start = Date()
-            MatMul.multiply(matrix, x: x.baseAddress!, tokens: tokens, into: y.baseAddress!, pool: pool,
-                            scratch: scratch, path: .sgemm)
-            if repetition > 0 { samples.append(Date().timeIntervalSince(start)) }
-        }
-        return samples.min() ?? .infinity
     }
 }
