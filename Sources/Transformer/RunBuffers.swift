@@ -19,6 +19,8 @@ final class RunBuffers {
     let scoresPerThread: Int
     /// Tokens of one sequence whose attention is computed together, reading each key/value block once.
     static let attentionTile = 16
+    /// This step's attention runs (batch index ranges), computed once per step, reused by every layer.
+    var attentionRuns: [(start: Int, end: Int)] = []
     /// Per-token flag: its ancestors are exactly the slots just below its own (a chain). [n]
     let dense: UnsafeMutablePointer<Bool>
     private let all: [UnsafeMutableRawPointer]
@@ -47,6 +49,7 @@ final class RunBuffers {
         scores = floats(threads * scoresPerThread)
         dense = .allocate(capacity: maxTokens)
         dense.initialize(repeating: false, count: maxTokens)
+        attentionRuns.reserveCapacity(maxTokens)
         all = [x, xb, q, k, v, attention, delta, hidden, up, headInput, logits, scores]
             .map { UnsafeMutableRawPointer($0) } + [UnsafeMutableRawPointer(dense)]
     }

@@ -28,8 +28,16 @@ extension TransformerModel {
         }
     }
 
-    /// Marks the tokens whose ancestors are exactly the slots just below theirs.
+    /// Marks the tokens whose ancestors are exactly the slots just below theirs, and splits the batch
+    /// into attention runs: consecutive tokens of one sequence, at most a tile long.
     func markDenseTokens(_ batch: Batch, cache: PagedKVCache) {
+        buffers.attentionRuns.removeAll(keepingCapacity: true)
+        var start = 0
+        for i in 1...batch.count where i == batch.count || batch.sequences[i] != batch.sequences[start]
+            || i - start == RunBuffers.attentionTile {
+            buffers.attentionRuns.append((start, i))
+            start = i
+        }
         for i in 0..<batch.count {
             let parent = Int(batch.parents[i])
             let slot = Int(batch.cacheSlots[i])
@@ -48,13 +56,7 @@ extension TransformerModel {
     /// a step that verifies a draft tree reads the sequence's keys and values once, not once per token.
     func attend(layer: Int, batch: Batch, cache: PagedKVCache) {
         let kvHeads = configuration.numKeyValueHeads
-        var runs: [(start: Int, end: Int)] = []
-        var start = 0
-        for i in 1...batch.count where i == batch.count || batch.sequences[i] != batch.sequences[start]
-            || i - start == RunBuffers.attentionTile {
-            runs.append((start, i))
-            start = i
-        }
+        let runs = buffers.attentionRuns
         pool.parallelFor(runs.count * kvHeads) { item, thread in
             let run = runs[item / kvHeads]
             attendRun(tokens: run.start..<run.end, kvHead: item % kvHeads, layer: layer, batch: batch, cache: cache,

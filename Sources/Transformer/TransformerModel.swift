@@ -175,16 +175,26 @@ public final class TransformerModel {
         }
     }
 
-    /// Every sequence gets the blocks for its highest slot in this step, or none does.
+    /// Every sequence gets the blocks for its highest slot in this step, or none does. A sequence's
+    /// tokens are contiguous in a batch, so each run's highest slot is found in one pass.
     private func reserveSlots(_ batch: Batch, cache: PagedKVCache) -> Bool {
-        var highest: [Int: Int] = [:]
-        for i in 0..<batch.count {
-            let sequence = Int(batch.sequences[i])
-            highest[sequence] = max(highest[sequence] ?? 0, Int(batch.cacheSlots[i]) + 1)
+        func forEachSequence(_ body: (_ sequence: Int, _ slots: Int) -> Void) {
+            var start = 0
+            while start < batch.count {
+                var end = start
+                var highest = 0
+                while end < batch.count && batch.sequences[end] == batch.sequences[start] {
+                    highest = max(highest, Int(batch.cacheSlots[end]) + 1)
+                    end += 1
+                }
+                body(Int(batch.sequences[start]), highest)
+                start = end
+            }
         }
-        let needed = highest.reduce(0) { $0 + cache.blocksNeeded($1.key, slots: $1.value) }
+        var needed = 0
+        forEachSequence { needed += cache.blocksNeeded($0, slots: $1) }
         guard needed <= cache.freeBlockCount else { return false }
-        for (sequence, slots) in highest {
+        forEachSequence { sequence, slots in
             let reserved = cache.reserve(sequence, slots: slots)
             precondition(reserved, "blocks were counted above")
         }
