@@ -1,0 +1,1 @@
+@main enum WireFuzz { static func main() {} }
