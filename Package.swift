@@ -48,7 +48,7 @@ let package = Package(
 
         // Networking side: the router ↔ worker protocol (Protocols/wire.md).
         .target(name: "Wire", dependencies: ["CZstd", nioCore, crypto], swiftSettings: strict),
-        .executableTarget(name: "WireFuzz", dependencies: ["Wire"], path: "Tests/WireFuzz", swiftSettings: strict),
+        .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
