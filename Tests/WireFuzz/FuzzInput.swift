@@ -8,8 +8,11 @@ enum FuzzInput {
     /// Small limits, so the fuzzer reaches them quickly.
     static let limits = WireLimits(maxFrameBytes: 1 << 16, maxDecompressedBytes: 1 << 18)
 
-    static func run(_ bytes: UnsafeRawBufferPointer) {
-        guard let first = bytes.first else { return }
+    /// - Returns: the messages decoded and the error that stopped decoding, if any (for the replay tool).
+    @discardableResult
+    static func run(_ bytes: UnsafeRawBufferPointer) -> (decoded: Int, error: WireError?) {
+        guard let first = bytes.first else { return (0, nil) }
+        var decoded = 0
         let chunk = Int(first % 17) + 1
         let data = bytes.dropFirst()
         do {
@@ -22,11 +25,14 @@ enum FuzzInput {
                 offset = end
                 while let frame = try parser.next() {
                     check(try decoder.decode(frame))
+                    decoded += 1
                 }
             }
             try parser.finish()
+            return (decoded, nil)
         } catch {
             // A WireError is the decoder doing its job.
+            return (decoded, error)
         }
     }
 
