@@ -12,15 +12,22 @@ let kernelSettings: [SwiftSetting] = strict + [
     .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
 ]
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "Specula",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "specula", targets: ["specula"]),
+        // libFuzzer target for the wire decoder: see Protocols/wire.md, "Fuzzing".
+        .executable(name: "WireFuzz", targets: ["WireFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libnghttp2-dev, libopenblas-dev, libzstd-dev).
@@ -39,6 +46,10 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Transformer", "Tokenization", "Speculation"], swiftSettings: strict),
         .target(name: "Speculation", swiftSettings: kernelSettings),
 
+        // Networking side: the router ↔ worker protocol (Protocols/wire.md).
+        .target(name: "Wire", dependencies: ["CZstd", nioCore, crypto], swiftSettings: strict),
+        .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
+
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
@@ -54,6 +65,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFormat", "Tokenization"], swiftSettings: strict),
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
+        .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,50 @@
+import Foundation
+import NIOCore
+import Wire
+
+/// Valid frame streams to start the fuzzer from: each message alone, compressed and not, and one
+/// stream with all of them (so later frames reference earlier ones in the zstd stream).
+enum SeedCorpus {
+    static var messages: [WireMessage] {
+        let assignment = Assignment(
+            requestID: 77, timeoutMilliseconds: 1000,
+            prompt: .chat([ChatMessage(role: "user", content: "def fib(n):")]), producedTokenIDs: [1, 2],
+            sampling: SamplingParameters(temperature: 0.5, topK: 3, logitBias: [1: 2], seed: 9),
+            maxTokens: 64, stopStrings: ["\n\n"], ignoreEOS: false, speculation: .fixed(3))
+        return [
+            .hello(Hello(minVersion: 1, maxVersion: 1, challenge: Array(repeating: 1, count: 32))),
+            .authenticate(Authenticate(version: 1, challenge: Array(repeating: 2, count: 32), proof: Array(repeating: 3, count: 32), workerName: "w")),
+            .welcome(Welcome(proof: Array(repeating: 4, count: 32))),
+            .register(Register(modelID: "m", contextLength: 2048, maxBatchSequences: 8, kvCapacityTokens: 4096,
+                               maxPromptTokens: 2000, maxOutputTokens: 512, supportsSpeculation: true)),
+            .registration(Registration(accepted: false, reason: "no")),
+            .credits(Credits(count: 4)),
+            .assign(assignment),
+            .assign(Assignment(requestID: 78, prompt: .tokens([5, 6, 7]), maxTokens: 8, speculation: .auto(cap: 4))),
+            .assign(Assignment(requestID: 79, prompt: .text("print("), maxTokens: 8, speculation: .off)),
+            .tokens(TokenEvent(requestID: 77, tokenIDs: [10, 11], text: "ab")),
+            .finish(Finish(requestID: 77, reason: .stop, promptTokens: 5, completionTokens: 2,
+                           speculation: SpeculationCounts(drafts: 1, draftTokens: 3, acceptedTokens: 2, steps: 2, acceptedPerPosition: [1, 1]))),
+            .cancel(Cancel(requestID: 78)),
+            .heartbeat(Heartbeat(sequence: 1)),
+            .drain(Drain(reason: "bye")),
+            .error(ErrorMessage(code: .requestFailed, requestID: 78, message: "x")),
+        ]
+    }
+
+    static func write(to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var streams: [(String, [WireMessage], Int?)] = []
+        for (index, message) in messages.enumerated() {
+            streams.append(("plain-\(index)-\(message.type)", [message], nil))
+            streams.append(("zstd-\(index)-\(message.type)", [message], 0))
+        }
+        streams.append(("stream-all", messages + messages, 0))
+        for (name, stream, threshold) in streams {
+            var encoder = try WireEncoder(compressionThreshold: threshold)
+            var bytes = ByteBuffer(bytes: [UInt8(16)])   // first byte: feed in chunks of 17 bytes
+            for message in stream { try encoder.encode(message, into: &bytes) }
+            try Data(bytes.readableBytesView).write(to: folder.appendingPathComponent(name))
+        }
+    }
+}
