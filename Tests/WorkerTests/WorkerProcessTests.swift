@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+import Wire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `specula worker` process against a test router built from the wire module.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct WorkerProcessTests {
+    static let prompt = "def fibonacci(n):"
+
+    static func assignment(_ id: UInt64, prompt: String = WorkerProcessTests.prompt, maxTokens: UInt32, ignoreEOS: Bool = false) -> Assignment {
+        Assignment(requestID: id, prompt: .text(prompt), sampling: SamplingParameters(temperature: 0), maxTokens: maxTokens,
+                   ignoreEOS: ignoreEOS, speculation: .off)
+    }
+
+    @Test func registersPullsAndGeneratesTheSameGreedyTextAsGenerate() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port])
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        guard case .authenticated(let name) = try await connection.next() else { throw ProcessError("no handshake") }
+        #expect(name == "test-worker")
+        guard case .register(let register) = try await connection.nextMessage() else { throw ProcessError("no register") }
+        #expect(register.modelID == "pycode-6m")
+        #expect(register.maxBatchSequences == 4 && !register.supportsSpeculation)
+        #expect(register.contextLength > 0 && register.kvCapacityTokens > 0 && register.maxPromptTokens < register.contextLength)
+        connection.send(.registration(Registration(accepted: true)))
+        #expect(try await connection.nextMessage() == .credits(Credits(count: 4)), "initial credits: the engine's whole room")
+
+        connection.send(.assign(Self.assignment(7, maxTokens: 32)))
+        let result = try await connection.collect(7)
+        let reference = try ReferenceGeneration.text(prompt: Self.prompt, maxTokens: 32)
+        #expect(result.text == reference)
+        #expect(!result.text.isEmpty)
+        #expect(result.finish.reason == .length || result.finish.reason == .stop)
+        #expect(result.finish.completionTokens == UInt32(result.ids.count))
+        #expect(result.finish.promptTokens > 0)
+        #expect(try await connection.nextMessage() == .credits(Credits(count: 1)), "the finished request's room is offered again")
+        await router.stop()
+    }
+
+    @Test func cancelStopsARequestMidStream() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port])
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        _ = try await connection.acceptRegistration()
+        connection.send(.assign(Self.assignment(11, maxTokens: 2000, ignoreEOS: true)))
+        var cancelled = false
+        let result = try await connection.collect(11) { _ in
+            if !cancelled {
+                connection.send(.cancel(Cancel(requestID: 11)))
+                cancelled = true
+            }
+        }
+        #expect(result.finish.reason == .cancelled)
+        #expect(result.ids.count < 2000)
+        #expect(result.finish.completionTokens == UInt32(result.ids.count))
+        connection.send(.cancel(Cancel(requestID: 11)))  // already finished: ignored, no second finish
+        #expect(try await connection.nextMessage() == .credits(Credits(count: 1)))
+        await router.stop()
+    }
+
+    @Test func silentRouterTimesOutAndTheWorkerReconnects() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port])
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        _ = try await connection.acceptRegistration()
+        // Idle: the worker sends heartbeat requests (interval 200 ms).
+        guard case .message(.heartbeat(let beat)) = try await connection.next(within: .seconds(5)) else {
+            throw ProcessError("expected a heartbeat from an idle worker")
+        }
+        #expect(!beat.isReply)
+        connection.mute()
+        var timeoutError: ErrorMessage?
+        loop: while true {
+            switch try await connection.next(within: .seconds(10)) {
+            case .message(.error(let error)): timeoutError = error
+            case .closed: break loop
+            default: continue
+            }
+        }
+        #expect(timeoutError?.code == .heartbeatTimeout)
+        let again = try await router.nextConnection(within: .seconds(10))
+        #expect(try await again.acceptRegistration().credits == 4)
+        await router.stop()
+    }
+
+    @Test func reconnectsAfterTheRouterRestartsAndServesAgain() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let port = router.port
+        let worker = try WorkerProcess(routers: [port])
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        _ = try await connection.acceptRegistration()
+        connection.send(.assign(Self.assignment(21, maxTokens: 2000, ignoreEOS: true)))
+        guard case .tokens = try await connection.nextMessage() else { throw ProcessError("expected tokens") }
+        await router.stop()
+
+        let restarted = try await TestRouter.start(token: WorkerProcess.token, port: port)
+        let second = try await restarted.nextConnection(within: .seconds(15))
+        var credits = try await second.acceptRegistration().credits
+        // The orphaned request is cancelled on the worker; its room comes back, if not already.
+        while credits < 4 {
+            guard case .credits(let more) = try await second.nextMessage(within: .seconds(10)) else { throw ProcessError("expected credits") }
+            credits += more.count
+        }
+        #expect(credits == 4)
+        second.send(.assign(Self.assignment(1, maxTokens: 8)))
+        let result = try await second.collect(1)
+        #expect(result.finish.reason == .length || result.finish.reason == .stop)
+        #expect(worker.log.contains("cancelled_requests=1"))
+        await restarted.stop()
+    }
+
+    @Test func sigtermDrainsInFlightWorkAndExitsZero() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port])
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        _ = try await connection.acceptRegistration()
+        connection.send(.assign(Self.assignment(31, maxTokens: 300, ignoreEOS: true)))
+        guard case .tokens(let first) = try await connection.nextMessage() else { throw ProcessError("expected tokens") }
+        worker.signal(SIGTERM)
+        var ids = first.tokenIDs
+        var drained = false
+        var refusal: Finish?
+        var finish: Finish?
+        while finish == nil || refusal == nil {
+            switch try await connection.nextMessage() {
+            case .drain(let drain):
+                #expect(drain.reason == "SIGTERM")
+                drained = true
+                connection.send(.assign(Self.assignment(99, maxTokens: 4)))  // after drain: must be refused
+            case .tokens(let event): ids += event.tokenIDs
+            case .finish(let done) where done.requestID == 31: finish = done
+            case .finish(let done) where done.requestID == 99: refusal = done
+            case let other: throw ProcessError("unexpected \(other) while draining")
+            }
+        }
+        #expect(drained)
+        #expect(finish?.reason == .length && ids.count == 300, "the in-flight request runs to its end")
+        #expect(refusal?.reason == .error)
+        #expect(refusal?.errorMessage.contains("drain") == true)
+        #expect(try await connection.next(within: .seconds(10)) == .closed)
+        #expect(try await worker.waitForExit(within: .seconds(20)) == 0)
+        let overhead = worker.log.split(separator: "\n").first { $0.contains("wire_overhead") }
+        #expect(overhead != nil)
+        print("worker drained; \(overhead.map(String.init) ?? "no overhead line")")
+        await router.stop()
+    }
+
+    @Test func aWorkerWithTheWrongTokenIsRefusedAndSaysWhy() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port], token: Array("a-different-token-of-32-bytes!!!".utf8))
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        var events: [PeerEvent] = []
+        while events.last != .closed { events.append(try await connection.next()) }
+        #expect(!events.contains { if case .authenticated = $0 { true } else { false } })
+        #expect(!events.contains { if case .message = $0 { true } else { false } }, "the router never sees a session frame")
+        #expect(events.contains { if case .error(let text) = $0 { text.contains("failed authentication") } else { false } })
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !worker.log.contains("authentication failed"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(worker.log.contains("authentication failed"))
+        #expect(worker.log.contains("does not match this router's token"))
+        await router.stop()
+    }
+
+    @Test func sharesItsRoomBetweenTwoRouters() async throws {
+        let first = try await TestRouter.start(token: WorkerProcess.token)
+        let second = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [first.port, second.port])
+        defer { worker.kill() }
+        let a = try await first.nextConnection()
+        let b = try await second.nextConnection()
+        let creditsA = try await a.acceptRegistration().credits
+        var creditsB = try await b.acceptRegistration().credits
+        #expect(creditsA + creditsB <= 4)
+        // Whichever registered first got the room; it must not be promised twice.
+        a.send(.assign(Self.assignment(5, maxTokens: 6)))
+        _ = try await a.collect(5)
+        while creditsA + creditsB < 4 {
+            guard case .credits(let more) = try await b.nextMessage(within: .seconds(10)) else { throw ProcessError("expected credits") }
+            creditsB += more.count
+        }
+        #expect(creditsB >= 1)
+        await first.stop()
+        await second.stop()
+    }
+}
