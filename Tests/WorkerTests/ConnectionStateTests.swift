@@ -9,26 +9,34 @@ import Wire
 
     private func registered() -> ConnectionState {
         var state = ConnectionState()
-        #expect(state.startConnecting())
+        let r1 = state.startConnecting()
+        #expect(r1)
         state.connected()
-        #expect(state.authenticated(register) == .register(register))
-        #expect(state.registration(Registration(accepted: true)) == .accepted)
+        let r2 = state.authenticated(register)
+        #expect(r2 == .register(register))
+        let r3 = state.registration(Registration(accepted: true))
+        #expect(r3 == .accepted)
         return state
     }
 
     @Test func phasesRunInOrder() {
         var state = ConnectionState()
         #expect(state.phase == .disconnected)
-        #expect(state.startConnecting())
-        #expect(!state.startConnecting())
+        let r4 = state.startConnecting()
+        #expect(r4)
+        let r5 = state.startConnecting()
+        #expect(!r5)
         #expect(state.phase == .connecting)
-        #expect(state.authenticated(register) == nil, "no register before TCP and the handshake")
+        let r6 = state.authenticated(register)
+        #expect(r6 == nil, "no register before TCP and the handshake")
         state.connected()
         #expect(state.phase == .handshaking)
-        #expect(state.grant(3) == nil, "no credits before registration")
+        let r7 = state.grant(3)
+        #expect(r7 == nil, "no credits before registration")
         _ = state.authenticated(register)
         #expect(state.phase == .registering)
-        #expect(state.registration(Registration(accepted: true)) == .accepted)
+        let r8 = state.registration(Registration(accepted: true))
+        #expect(r8 == .accepted)
         #expect(state.phase == .registered)
         #expect(state.acceptsWork)
     }
@@ -47,16 +55,21 @@ import Wire
         _ = state.startConnecting()
         state.connected()
         _ = state.authenticated(register)
-        #expect(state.registration(Registration(accepted: false, reason: "wrong model")) == .refused(reason: "wrong model"))
+        let r9 = state.registration(Registration(accepted: false, reason: "wrong model"))
+        #expect(r9 == .refused(reason: "wrong model"))
         #expect(!state.acceptsWork)
     }
 
     @Test func assignmentsSpendCredits() {
         var state = registered()
-        #expect(state.grant(2) == .credits(Credits(count: 2)))
-        #expect(state.assign(1) == .run)
-        #expect(state.assign(1) != .run, "a duplicate id is refused")
-        #expect(state.assign(2) == .run)
+        let r10 = state.grant(2)
+        #expect(r10 == .credits(Credits(count: 2)))
+        let r11 = state.assign(1)
+        #expect(r11 == .run)
+        let r12 = state.assign(1)
+        #expect(r12 != .run, "a duplicate id is refused")
+        let r13 = state.assign(2)
+        #expect(r13 == .run)
         #expect(state.credits == 0)
         guard case .refuse(let message) = state.assign(3) else {
             Issue.record("an assignment without credit must be refused")
@@ -65,7 +78,8 @@ import Wire
         #expect(message.contains("without credit"))
         #expect(state.requests == [1, 2])
         #expect(state.owns(2) && !state.owns(3))
-        #expect(!state.finished(1))
+        let r14 = state.finished(1)
+        #expect(!r14)
         #expect(state.requests == [2])
     }
 
@@ -83,20 +97,24 @@ import Wire
     @Test func drainVoidsCreditsAndClosesWhenEmpty() {
         var state = registered()
         _ = state.grant(3)
-        #expect(state.assign(9) == .run)
+        let r15 = state.assign(9)
+        #expect(r15 == .run)
         let outcome = state.drain(reason: "SIGTERM")
         #expect(outcome == ConnectionState.DrainOutcome(message: .drain(Drain(reason: "SIGTERM")), voidedCredits: 2, closeNow: false))
         #expect(state.phase == .draining)
-        #expect(state.grant(1) == nil)
+        let r16 = state.grant(1)
+        #expect(r16 == nil)
         guard case .refuse = state.assign(10) else {
             Issue.record("a draining worker refuses new work")
             return
         }
-        #expect(state.finished(9), "the last request out closes a draining connection")
+        let r17 = state.finished(9)
+        #expect(r17, "the last request out closes a draining connection")
         let closed = state.disconnected()
         #expect(closed.retryAfter == nil)
         #expect(state.phase == .stopped)
-        #expect(!state.startConnecting())
+        let r18 = state.startConnecting()
+        #expect(!r18)
     }
 
     @Test func drainBeforeRegistrationStops() {
@@ -118,7 +136,8 @@ import Wire
         #expect(first.retryAfter == .milliseconds(100))
         #expect(state.phase == .disconnected && state.credits == 0 && state.requests.isEmpty)
         _ = state.startConnecting()
-        #expect(state.disconnected().retryAfter == .milliseconds(200), "a failed attempt doubles the delay")
+        let r19 = state.disconnected()
+        #expect(r19.retryAfter == .milliseconds(200), "a failed attempt doubles the delay")
         _ = state.startConnecting()
         state.connected()
         _ = state.authenticated(register)

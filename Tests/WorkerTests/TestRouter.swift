@@ -13,13 +13,12 @@ final class TestRouter: Sendable {
     private let accepted: EventQueue<PeerConnection>
     private let open: Mutex<[PeerConnection]>
 
-    private init(port: Int, group: MultiThreadedEventLoopGroup, server: any Channel,
-                 accepted: EventQueue<PeerConnection>, open: Mutex<[PeerConnection]>) {
+    private init(port: Int, group: MultiThreadedEventLoopGroup, server: any Channel, accepted: EventQueue<PeerConnection>) {
         self.port = port
         self.group = group
         self.server = server
         self.accepted = accepted
-        self.open = open
+        open = Mutex([])
     }
 
     /// Listens on `port` (0: any free port) with this shared token.
@@ -44,7 +43,7 @@ final class TestRouter: Sendable {
             }
             .bind(host: "127.0.0.1", port: port).get()
         guard let bound = server.localAddress?.port else { throw ProcessError("test router has no port") }
-        return TestRouter(port: bound, group: group, server: server, accepted: accepted, open: Mutex([]))
+        return TestRouter(port: bound, group: group, server: server, accepted: accepted)
     }
 
     /// The next worker connection (accepted, handshake not necessarily done).
@@ -95,8 +94,9 @@ final class PeerConnection: Sendable {
 
     /// The next message that is not a heartbeat; throws on anything else (errors, close).
     func nextMessage(within timeout: Duration = .seconds(20)) async throws -> WireMessage {
+        let deadline = ContinuousClock.now + timeout
         while true {
-            switch try await next(within: timeout) {
+            switch try await next(within: max(deadline - ContinuousClock.now, .zero)) {
             case .message(.heartbeat): continue
             case .message(let message): return message
             case let other: throw ProcessError("expected a message from the worker, got \(other)")
@@ -104,13 +104,35 @@ final class PeerConnection: Sendable {
         }
     }
 
-    /// Handshake, `register`, `registration(accepted)`, then the initial credits.
-    func acceptRegistration() async throws -> (register: Register, credits: UInt32) {
+    /// Handshake, `register`, then `registration(accepted)`.
+    @discardableResult
+    func register() async throws -> Register {
         guard case .authenticated = try await next() else { throw ProcessError("expected the worker to authenticate") }
         guard case .register(let register) = try await nextMessage() else { throw ProcessError("expected register") }
         send(.registration(Registration(accepted: true)))
+        return register
+    }
+
+    /// ``register()``, then the initial credits.
+    func acceptRegistration() async throws -> (register: Register, credits: UInt32) {
+        let register = try await register()
         guard case .credits(let credits) = try await nextMessage() else { throw ProcessError("expected credits") }
         return (register, credits.count)
+    }
+
+    /// Credits that arrive within `window` (heartbeats skipped; anything else throws).
+    func credits(within window: Duration) async throws -> UInt32 {
+        var total: UInt32 = 0
+        let deadline = ContinuousClock.now + window
+        while ContinuousClock.now < deadline {
+            guard let event = try? await events.next(within: .milliseconds(20), waitingFor: "credits") else { continue }
+            switch event {
+            case .message(.credits(let credits)): total += credits.count
+            case .message(.heartbeat): continue
+            case let other: throw ProcessError("expected credits, got \(other)")
+            }
+        }
+        return total
     }
 
     /// Collects `tokens` of `requestID` until its `finish`.

@@ -39,7 +39,7 @@ final class WorkerProcess {
         let tokenFile = directory.appendingPathComponent("token")
         try Data(token + [UInt8(ascii: "\n")]).write(to: tokenFile)
         logURL = directory.appendingPathComponent("stderr.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = try Self.executable
         process.arguments = ["worker", "--router", routers.map { "127.0.0.1:\($0)" }.joined(separator: ","),
                              "--worker-token-file", tokenFile.path] + Self.testArguments + extra
