@@ -55,6 +55,18 @@ public struct MessageType: Hashable, Sendable, CustomStringConvertible {
     public static let drain = MessageType(rawValue: 0x31)
     public static let error = MessageType(rawValue: 0x3F)
 
+    /// Whether a router receives this type once authenticated (`register`, `credits`, `tokens`,
+    /// `finish`, `drain`, `heartbeat`, `error`).
+    public var isSentByWorker: Bool {
+        [.register, .credits, .tokens, .finish, .drain, .heartbeat, .error].contains(self)
+    }
+
+    /// Whether a worker receives this type once authenticated (`registration`, `assign`, `cancel`,
+    /// `heartbeat`, `error`).
+    public var isSentByRouter: Bool {
+        [.registration, .assign, .cancel, .heartbeat, .error].contains(self)
+    }
+
     /// Types allowed before authentication completes (and never compressed).
     public var isHandshake: Bool { self == .hello || self == .authenticate || self == .welcome || self == .error }
 

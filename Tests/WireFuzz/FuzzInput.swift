@@ -8,37 +8,56 @@ enum FuzzInput {
     /// Small limits, so the fuzzer reaches them quickly.
     static let limits = WireLimits(maxFrameBytes: 1 << 16, maxDecompressedBytes: 1 << 18)
 
-    static func run(_ bytes: UnsafeRawBufferPointer) {
-        guard let first = bytes.first else { return }
+    /// - Returns: the messages decoded and the error that stopped decoding, if any (for the replay tool).
+    @discardableResult
+    static func run(_ bytes: UnsafeRawBufferPointer) -> (decoded: Int, error: WireError?) {
+        guard let first = bytes.first else { return (0, nil) }
+        var decoded = 0
         let chunk = Int(first % 17) + 1
         let data = bytes.dropFirst()
         do {
             var parser = FrameParser(limits: limits)
             var decoder = try WireDecoder(limits: limits)
+            var plain = try RoundTrip(threshold: nil)
+            var compressed = try RoundTrip(threshold: 0)
             var offset = data.startIndex
             while offset < data.endIndex {
                 let end = min(data.endIndex, offset + chunk)
                 parser.append(contentsOf: data[offset..<end])
                 offset = end
                 while let frame = try parser.next() {
-                    check(try decoder.decode(frame))
+                    let message = try decoder.decode(frame)
+                    plain.check(message)
+                    compressed.check(message)
+                    decoded += 1
                 }
             }
             try parser.finish()
+            return (decoded, nil)
         } catch {
             // A WireError is the decoder doing its job.
+            return (decoded, error)
         }
     }
 
-    /// decode(encode(m)) == m, compressed and not.
-    static func check(_ message: WireMessage) {
-        for threshold in [nil, 0] as [Int?] {
+    /// Encoder → decoder pairs that re-encode each decoded message, one uncompressed and one compressed
+    /// through a stream, made once per input (zstd contexts are costly to set up).
+    struct RoundTrip {
+        static let limits = WireLimits(maxFrameBytes: 1 << 20, maxDecompressedBytes: 1 << 22)
+        var encoder: WireEncoder
+        var parser = FrameParser(limits: limits)
+        var decoder: WireDecoder
+
+        init(threshold: Int?) throws(WireError) {
+            encoder = try WireEncoder(compressionThreshold: threshold, limits: Self.limits)
+            decoder = try WireDecoder(limits: Self.limits)
+        }
+
+        /// decode(encode(m)) == m.
+        mutating func check(_ message: WireMessage) {
             do {
-                var encoder = try WireEncoder(compressionThreshold: threshold, limits: WireLimits(maxFrameBytes: 1 << 20, maxDecompressedBytes: 1 << 22))
                 var bytes = ByteBuffer()
                 try encoder.encode(message, into: &bytes)
-                var parser = FrameParser(limits: WireLimits(maxFrameBytes: 1 << 20, maxDecompressedBytes: 1 << 22))
-                var decoder = try WireDecoder(limits: WireLimits(maxFrameBytes: 1 << 20, maxDecompressedBytes: 1 << 22))
                 parser.append(bytes)
                 guard let frame = try parser.next() else { preconditionFailure("re-encoded \(message.type) does not parse") }
                 let again = try decoder.decode(frame)

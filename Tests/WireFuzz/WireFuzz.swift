@@ -1,11 +1,12 @@
 // The wire decoder under libFuzzer (Protocols/wire.md, "Fuzzing"):
 //
-//   swift build -c release --scratch-path .build-fuzz -sanitize=fuzzer -sanitize=address \
+//   swift build -c release --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
 //       -Xswiftc -DWIRE_FUZZ --product WireFuzz
 //   .build-fuzz/release/WireFuzz -max_len=4096 -runs=3000000 corpus/
 //
 // A normal build (no WIRE_FUZZ) makes a replay tool instead: `WireFuzz FILE…` runs each file through
-// the same entry, and `WireFuzz --seed DIR` writes a seed corpus of valid frames.
+// the same entry, `WireFuzz --seed DIR` writes a seed corpus of valid frames, and
+// `WireFuzz --measure-zstd BENCH_DIR CORPUS.txt [REQUESTS]` prints the compression table of wire.md.
 import Foundation
 import NIOCore
 import Wire
@@ -25,11 +26,17 @@ enum WireFuzz {
             try SeedCorpus.write(to: URL(fileURLWithPath: folder))
             return
         }
+        if arguments.first == "--measure-zstd", arguments.count >= 3 {
+            let rest = Array(arguments.dropFirst())
+            try ZstdMeasurement.run(benchFolder: URL(fileURLWithPath: rest[0]), corpus: URL(fileURLWithPath: rest[1]),
+                                    requests: rest.count > 2 ? Int(rest[2]) ?? 256 : 256)
+            return
+        }
         arguments = arguments.isEmpty ? ["-"] : arguments
         for path in arguments {
             let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
-            data.withUnsafeBytes { FuzzInput.run($0) }
-            print("\(path): \(data.count) bytes, ok")
+            let (decoded, error) = data.withUnsafeBytes { FuzzInput.run($0) }
+            print("\(path): \(data.count) bytes, \(decoded) messages, \(error.map { "\($0)" } ?? "no error")")
         }
     }
 }

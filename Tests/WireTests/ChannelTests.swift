@@ -143,10 +143,42 @@ struct ChannelTests {
         #expect(error.code == code && error.requestID == nil)
         #expect(!router1.isActive)
 
+        try worker2.writeOutbound(Samples.all[3])
         try worker2.writeOutbound(WireMessage.credits(Credits(count: 3)))
         try Self.pump(router2, worker2)
-        #expect(sink2.messages == [.credits(Credits(count: 3))])
+        #expect(sink2.messages == [Samples.all[3], .credits(Credits(count: 3))])
         #expect(router2.isActive && sink2.errors.isEmpty)
+    }
+
+    @Test("after the handshake: wrong direction, no register first, a second register", arguments: [
+        ([WireMessage.assign(Samples.assignment)], "router received assign, which only a router sends"),
+        ([.credits(Credits(count: 1))], "worker sent credits before register"),
+        ([Samples.all[3], .credits(Credits(count: 1)), Samples.all[3]], "worker sent register twice"),
+    ])
+    func sessionOrder(messages: [WireMessage], expected: String) throws {
+        let (router, sink) = try Self.router()
+        let (worker, _) = try Self.worker()
+        try Self.connect(router, worker)
+        var encoder = try WireEncoder()
+        var bytes = ByteBuffer()
+        for message in messages { try encoder.encode(message, into: &bytes) }
+        try router.writeInbound(bytes)
+        #expect(sink.errors.map(\.message) == [expected])
+        #expect(sink.messages == Array(messages.dropLast()))
+        #expect(!router.isActive)
+    }
+
+    @Test("a worker refuses frames only a worker sends")
+    func workerDirection() throws {
+        let (router, _) = try Self.router()
+        let (worker, sink) = try Self.worker()
+        try Self.connect(router, worker)
+        var encoder = try WireEncoder()
+        var bytes = ByteBuffer()
+        try encoder.encode(.tokens(TokenEvent(requestID: 1, tokenIDs: [1], text: "x")), into: &bytes)
+        try worker.writeInbound(bytes)
+        #expect(sink.errors.map(\.code) == [.unexpectedFrame])
+        #expect(!worker.isActive)
     }
 
     @Test("the connection closing mid-frame reports a truncated frame")

@@ -63,6 +63,35 @@ struct RoundTripTests {
         #expect(Array(bytes.readableBytesView) == [0, 0, 0, 4, 0x20, 0, 0x0A, 0x0B, 0x0C, 0x0D])
     }
 
+    @Test("an assign frame has the exact bytes of wire.md section 4 (written out by hand from the spec)")
+    func assignGoldenBytes() throws {
+        let assignment = Assignment(
+            requestID: 1, timeoutMilliseconds: 2, prompt: .tokens([5]), producedTokenIDs: [6],
+            sampling: SamplingParameters(temperature: 0.5, topK: 3, logitBias: [7: 1], seed: 9),
+            maxTokens: 4, stopStrings: ["x"], ignoreEOS: true, speculation: .fixed(2))
+        let expected: [UInt8] = [
+            0, 0, 0, 0x61, 0x21, 0,                       // length 97, type assign, flags 0
+            0, 0, 0, 0, 0, 0, 0, 1,                       // request_id
+            0, 0, 0, 2,                                   // timeout_ms
+            0, 0, 0, 4,                                   // max_tokens
+            1,                                            // ignore_eos
+            2, 0, 0, 0, 2,                                // speculation fixed(2)
+            0x3F, 0, 0, 0, 0x3F, 0x80, 0, 0, 0, 0, 0, 0,  // temperature 0.5, top_p 1, min_p 0
+            0x3F, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     // repetition 1, presence 0, frequency 0
+            0, 0, 0, 3,                                   // top_k
+            1, 0, 0, 0, 0, 0, 0, 0, 9,                    // has_seed, seed
+            0, 0, 0, 1, 0, 0, 0, 7, 0x3F, 0x80, 0, 0,     // logit_bias {7: 1.0}
+            0, 0, 0, 1, 0, 0, 0, 1, 0x78,                 // stop ["x"]
+            2, 0, 0, 0, 1, 0, 0, 0, 5,                    // prompt: token ids [5]
+            0, 0, 0, 1, 0, 0, 0, 6,                       // produced_token_ids [6]
+        ]
+        var encoder = try WireEncoder(compressionThreshold: nil)
+        var bytes = ByteBuffer()
+        try encoder.encode(.assign(assignment), into: &bytes)
+        #expect(Array(bytes.readableBytesView) == expected)
+        #expect(try FrameErrorTests.decode(expected) == [.assign(assignment)])
+    }
+
     @Test("varints round-trip at their byte boundaries")
     func varints() throws {
         for value: UInt32 in [0, 1, 127, 128, 16_383, 16_384, 1 << 21, 1 << 28, .max] {

@@ -4,6 +4,8 @@ public import NIOCore
 /// worker put after ``FrameDecoder``/``FrameEncoder``.
 ///
 /// - Before authentication it accepts only handshake frames and lets no other frame out.
+/// - After it, a frame in the wrong direction, or (router side) anything before `register` or a
+///   second `register`, is `unexpectedFrame` and closes the connection.
 /// - When authenticated it fires ``WireSessionEvent/authenticated(peerName:version:)``.
 /// - It answers request heartbeats with a reply (and passes both kinds on, for liveness tracking).
 /// - On a local `WireError` (a bad frame, a failed proof) it sends an `error` frame with the code and
@@ -22,6 +24,8 @@ public final class WireSessionHandler: ChannelDuplexHandler {
     private var role: Role
     private var authenticated = false
     private var closing = false
+    /// Router side: `register` has arrived.
+    private var registered = false
 
     /// The router side: sends `hello` when the connection becomes active.
     public init(router handshake: RouterHandshake) {
@@ -61,10 +65,35 @@ public final class WireSessionHandler: ChannelDuplexHandler {
             do { try handshake(message, context: context) } catch { fail(error, context: context) }
             return
         }
+        if let error = sessionError(for: message) {
+            fail(error, context: context)
+            return
+        }
         if case .heartbeat(let beat) = message, !beat.isReply {
             context.writeAndFlush(wrapOutboundOut(.heartbeat(Heartbeat(sequence: beat.sequence, isReply: true))), promise: nil)
         }
         context.fireChannelRead(data)
+    }
+
+    /// A session frame in the wrong direction, or `register` other than first and once, on the router.
+    private func sessionError(for message: WireMessage) -> WireError? {
+        switch role {
+        case .router:
+            guard message.type.isSentByWorker else {
+                return WireError(.unexpectedFrame, "router received \(message.type), which only a router sends")
+            }
+            if message.type == .error { return nil }
+            let isRegister = message.type == .register
+            defer { registered = registered || isRegister }
+            if isRegister == registered {
+                return WireError(.unexpectedFrame, registered ? "worker sent register twice" : "worker sent \(message.type) before register")
+            }
+        case .worker:
+            guard message.type.isSentByRouter else {
+                return WireError(.unexpectedFrame, "worker received \(message.type), which only a worker sends")
+            }
+        }
+        return nil
     }
 
     private func handshake(_ message: WireMessage, context: ChannelHandlerContext) throws(WireError) {
