@@ -196,3 +196,49 @@ struct WorkerProcessTests {
         await second.stop()
     }
 }
+
+/// Deadlines and credit limits, on a real worker process.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct WorkerLimitTests {
+    @Test func aDeadlineCancelsTheRequest() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port])
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        _ = try await connection.acceptRegistration()
+        var assignment = WorkerProcessTests.assignment(3, maxTokens: 100_000, ignoreEOS: true)
+        assignment.timeoutMilliseconds = 300
+        let start = ContinuousClock.now
+        connection.send(.assign(assignment))
+        let result = try await connection.collect(3)
+        #expect(result.finish.reason == .cancelled)
+        #expect(ContinuousClock.now - start >= .milliseconds(300))
+        await router.stop()
+    }
+
+    @Test func anAssignmentBeyondTheCreditsIsRefusedAndTheConnectionStays() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port])
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        let credits = try await connection.acceptRegistration().credits
+        for id in 1...UInt64(credits) + 1 {
+            connection.send(.assign(WorkerProcessTests.assignment(id, maxTokens: 100_000, ignoreEOS: true)))
+        }
+        var refused: Finish?
+        while refused == nil {
+            if case .finish(let finish) = try await connection.nextMessage() { refused = finish }
+        }
+        #expect(refused?.requestID == UInt64(credits) + 1)
+        #expect(refused?.reason == .error && refused?.errorMessage.contains("without credit") == true)
+        for id in 1...UInt64(credits) { connection.send(.cancel(Cancel(requestID: id))) }
+        var cancelled: Set<UInt64> = []
+        while cancelled.count < Int(credits) {
+            if case .finish(let finish) = try await connection.nextMessage() {
+                #expect(finish.reason == .cancelled)
+                cancelled.insert(finish.requestID)
+            }
+        }
+        await router.stop()
+    }
+}
