@@ -29,6 +29,14 @@ struct WorkerMetrics {
     private(set) var overheadFrames = 0
     private(set) var overheadTotalNanoseconds: Int64 = 0
     private(set) var overheadMaxNanoseconds: Int64 = 0
+    /// The part of it spent before the event loop picks the events up (thread hand-off).
+    private(set) var hopBatches = 0
+    private(set) var hopTotalNanoseconds: Int64 = 0
+
+    mutating func recordHop(_ amount: TimeAmount) {
+        hopBatches += 1
+        hopTotalNanoseconds += amount.nanoseconds
+    }
 
     mutating func finished(reason: String) {
         if finishes[reason] == nil {
@@ -44,9 +52,11 @@ struct WorkerMetrics {
         overheadMaxNanoseconds = max(overheadMaxNanoseconds, amount.nanoseconds)
     }
 
-    /// `frames=N mean_us=… max_us=…`, for the exit log.
+    /// `frames=N mean_us=… max_us=… loop_hop_mean_us=…`, for the exit log.
     var overheadSummary: String {
         let mean = overheadFrames == 0 ? 0 : Double(overheadTotalNanoseconds) / Double(overheadFrames) / 1000
-        return "frames=\(overheadFrames) mean_us=\(String(format: "%.1f", mean)) max_us=\(overheadMaxNanoseconds / 1000)"
+        let hop = hopBatches == 0 ? 0 : Double(hopTotalNanoseconds) / Double(hopBatches) / 1000
+        return "frames=\(overheadFrames) mean_us=\(String(format: "%.1f", mean)) max_us=\(overheadMaxNanoseconds / 1000) "
+            + "loop_hop_mean_us=\(String(format: "%.1f", hop))"
     }
 }

@@ -278,6 +278,7 @@ public final class WorkerService: @unchecked Sendable {
     // MARK: - Events from the engine
 
     private func engineEvents(_ events: [EngineEvent], stamp: NIODeadline) {
+        metrics.recordHop(.now() - stamp)
         var touched: [Int: RouterLink] = [:]
         var toClose: [RouterLink] = []
         for event in events {
