@@ -9,34 +9,34 @@ import Wire
 
     private func registered() -> ConnectionState {
         var state = ConnectionState()
-        let r1 = state.startConnecting()
-        #expect(r1)
+        let started = state.startConnecting()
+        #expect(started)
         state.connected()
-        let r2 = state.authenticated(register)
-        #expect(r2 == .register(register))
-        let r3 = state.registration(Registration(accepted: true))
-        #expect(r3 == .accepted)
+        let registerFrame = state.authenticated(register)
+        #expect(registerFrame == .register(register))
+        let outcome = state.registration(Registration(accepted: true))
+        #expect(outcome == .accepted)
         return state
     }
 
     @Test func phasesRunInOrder() {
         var state = ConnectionState()
         #expect(state.phase == .disconnected)
-        let r4 = state.startConnecting()
-        #expect(r4)
-        let r5 = state.startConnecting()
-        #expect(!r5)
+        let started = state.startConnecting()
+        #expect(started)
+        let started2 = state.startConnecting()
+        #expect(!started2)
         #expect(state.phase == .connecting)
-        let r6 = state.authenticated(register)
-        #expect(r6 == nil, "no register before TCP and the handshake")
+        let registerFrame = state.authenticated(register)
+        #expect(registerFrame == nil, "no register before TCP and the handshake")
         state.connected()
         #expect(state.phase == .handshaking)
-        let r7 = state.grant(3)
-        #expect(r7 == nil, "no credits before registration")
+        let creditsFrame = state.grant(3)
+        #expect(creditsFrame == nil, "no credits before registration")
         _ = state.authenticated(register)
         #expect(state.phase == .registering)
-        let r8 = state.registration(Registration(accepted: true))
-        #expect(r8 == .accepted)
+        let outcome = state.registration(Registration(accepted: true))
+        #expect(outcome == .accepted)
         #expect(state.phase == .registered)
         #expect(state.acceptsWork)
     }
@@ -55,21 +55,21 @@ import Wire
         _ = state.startConnecting()
         state.connected()
         _ = state.authenticated(register)
-        let r9 = state.registration(Registration(accepted: false, reason: "wrong model"))
-        #expect(r9 == .refused(reason: "wrong model"))
+        let outcome = state.registration(Registration(accepted: false, reason: "wrong model"))
+        #expect(outcome == .refused(reason: "wrong model"))
         #expect(!state.acceptsWork)
     }
 
     @Test func assignmentsSpendCredits() {
         var state = registered()
-        let r10 = state.grant(2)
-        #expect(r10 == .credits(Credits(count: 2)))
-        let r11 = state.assign(1)
-        #expect(r11 == .run)
-        let r12 = state.assign(1)
-        #expect(r12 != .run, "a duplicate id is refused")
-        let r13 = state.assign(2)
-        #expect(r13 == .run)
+        let creditsFrame = state.grant(2)
+        #expect(creditsFrame == .credits(Credits(count: 2)))
+        let decision = state.assign(1)
+        #expect(decision == .run)
+        let decision2 = state.assign(1)
+        #expect(decision2 != .run, "a duplicate id is refused")
+        let decision3 = state.assign(2)
+        #expect(decision3 == .run)
         #expect(state.credits == 0)
         guard case .refuse(let message) = state.assign(3) else {
             Issue.record("an assignment without credit must be refused")
@@ -78,8 +78,8 @@ import Wire
         #expect(message.contains("without credit"))
         #expect(state.requests == [1, 2])
         #expect(state.owns(2) && !state.owns(3))
-        let r14 = state.finished(1)
-        #expect(!r14)
+        let closeNow = state.finished(1)
+        #expect(!closeNow)
         #expect(state.requests == [2])
     }
 
@@ -97,24 +97,24 @@ import Wire
     @Test func drainVoidsCreditsAndClosesWhenEmpty() {
         var state = registered()
         _ = state.grant(3)
-        let r15 = state.assign(9)
-        #expect(r15 == .run)
+        let decision = state.assign(9)
+        #expect(decision == .run)
         let outcome = state.drain(reason: "SIGTERM")
         #expect(outcome == ConnectionState.DrainOutcome(message: .drain(Drain(reason: "SIGTERM")), voidedCredits: 2, closeNow: false))
         #expect(state.phase == .draining)
-        let r16 = state.grant(1)
-        #expect(r16 == nil)
+        let creditsFrame = state.grant(1)
+        #expect(creditsFrame == nil)
         guard case .refuse = state.assign(10) else {
             Issue.record("a draining worker refuses new work")
             return
         }
-        let r17 = state.finished(9)
-        #expect(r17, "the last request out closes a draining connection")
+        let closeNow = state.finished(9)
+        #expect(closeNow, "the last request out closes a draining connection")
         let closed = state.disconnected()
         #expect(closed.retryAfter == nil)
         #expect(state.phase == .stopped)
-        let r18 = state.startConnecting()
-        #expect(!r18)
+        let started = state.startConnecting()
+        #expect(!started)
     }
 
     @Test func drainBeforeRegistrationStops() {
@@ -136,8 +136,8 @@ import Wire
         #expect(first.retryAfter == .milliseconds(100))
         #expect(state.phase == .disconnected && state.credits == 0 && state.requests.isEmpty)
         _ = state.startConnecting()
-        let r19 = state.disconnected()
-        #expect(r19.retryAfter == .milliseconds(200), "a failed attempt doubles the delay")
+        let disconnect = state.disconnected()
+        #expect(disconnect.retryAfter == .milliseconds(200), "a failed attempt doubles the delay")
         _ = state.startConnecting()
         state.connected()
         _ = state.authenticated(register)
@@ -179,3 +179,4 @@ import Wire
         #expect(throws: WorkerError.self) { try RouterAddress.parse("host:70000") }
     }
 }
+
