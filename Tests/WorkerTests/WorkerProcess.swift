@@ -28,12 +28,13 @@ final class WorkerProcess {
     /// Settings that keep a test worker fast and deterministic: no drafter, one compute thread, a small
     /// cache, short heartbeat and reconnect timings.
     static let testArguments = [
-        "--speculate", "off", "--threads", "1", "--kv-cache-mb", "16", "--max-running", "4", "--name", "test-worker",
+        "--threads", "1", "--kv-cache-mb", "16", "--max-running", "4", "--name", "test-worker",
         "--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "2000", "--reconnect-max-ms", "400", "--log-level", "debug",
     ]
 
-    /// Starts `specula worker --router ROUTERS ...` with `token` in its token file.
-    init(routers: [Int], token: [UInt8] = WorkerProcess.token, extra: [String] = []) throws {
+    /// Starts `specula worker --router ROUTERS ...` with `token` in its token file; without a datastore
+    /// speculation is off.
+    init(routers: [Int], token: [UInt8] = WorkerProcess.token, datastore: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("specula-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tokenFile = directory.appendingPathComponent("token")
@@ -42,7 +43,8 @@ final class WorkerProcess {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = try Self.executable
         process.arguments = ["worker", "--router", routers.map { "127.0.0.1:\($0)" }.joined(separator: ","),
-                             "--worker-token-file", tokenFile.path] + Self.testArguments + extra
+                             "--worker-token-file", tokenFile.path] + Self.testArguments
+            + (datastore.map { ["--speculate", "on", "--datastore", $0] } ?? ["--speculate", "off"])
         var environment = ProcessInfo.processInfo.environment
         environment["SPECULA_CACHE"] = directory.appendingPathComponent("cache").path
         process.environment = environment
@@ -78,21 +80,38 @@ final class WorkerProcess {
 /// `specula generate` with the same settings, for the reference text.
 enum ReferenceGeneration {
     static func text(prompt: String, maxTokens: Int) throws -> String {
+        let output = try run(["generate", "--prompt", prompt, "--max-tokens", "\(maxTokens)", "--speculate", "off",
+                              "--threads", "1", "--kv-cache-mb", "16", "--json"])
+        guard let text = output["text"] as? String else { throw ProcessError("specula generate --json printed no text") }
+        return text
+    }
+
+    /// `specula datastore build` over `corpus` (a small text file), into `out`.
+    static func buildDatastore(corpus: String, out: String) throws {
         let process = Process()
         process.executableURL = try WorkerProcess.executable
-        process.arguments = ["generate", "--prompt", prompt, "--max-tokens", "\(maxTokens)", "--speculate", "off",
-                             "--threads", "1", "--kv-cache-mb", "16", "--json"]
+        process.arguments = ["datastore", "build", "--corpus", corpus, "--out", out]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ProcessError("specula datastore build failed (status \(process.terminationStatus))") }
+    }
+
+    /// Runs `specula ARGUMENTS` and parses its JSON output.
+    static func run(_ arguments: [String]) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = try WorkerProcess.executable
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let text = object["text"] as? String else {
-            throw ProcessError("specula generate failed (status \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
+        guard process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ProcessError("specula \(arguments.first ?? "") failed (status \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
         }
-        return text
+        return object
     }
 }

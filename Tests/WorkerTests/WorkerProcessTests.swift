@@ -242,3 +242,69 @@ struct WorkerLimitTests {
         await router.stop()
     }
 }
+
+/// Refusals before the worker starts: one `error:` line and a non-zero exit.
+@Suite struct WorkerCommandLineTests {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = try WorkerProcess.executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "SPECULA_WORKER_TOKEN")
+        env.merge(environment) { $1 }
+        process.environment = env
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func withoutATokenTheWorkerRefusesToStart() throws {
+        let result = try Self.run(["worker", "--router", "127.0.0.1:1"])
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("error: no worker token"))
+        #expect(result.stderr.contains("--worker-token-file"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func aShortTokenOrABadAddressIsRefused() throws {
+        let short = try Self.run(["worker", "--router", "127.0.0.1:1"], environment: ["SPECULA_WORKER_TOKEN": "short"])
+        #expect(short.status != 0 && short.stderr.contains("at least 16"))
+        let address = try Self.run(["worker", "--router", "127.0.0.1"], environment: ["SPECULA_WORKER_TOKEN": String(repeating: "k", count: 32)])
+        #expect(address.status != 0 && address.stderr.contains("HOST:PORT"))
+    }
+}
+
+/// A worker that drafts (SSSD with a tiny datastore): greedy output must not change.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct WorkerSpeculationTests {
+    @Test func speculativeGreedyTextEqualsPlainDecoding() async throws {
+        let prompt = "def quicksort(items):"
+        let reference = try ReferenceGeneration.text(prompt: prompt, maxTokens: 48)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("specula-sssd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A corpus that contains the continuation, so the drafter finds drafts and some are accepted.
+        let corpus = directory.appendingPathComponent("corpus.txt")
+        try String(repeating: prompt + reference + "\n\n", count: 20).write(to: corpus, atomically: true, encoding: .utf8)
+        let datastore = directory.appendingPathComponent("tiny.sssd").path
+        try ReferenceGeneration.buildDatastore(corpus: corpus.path, out: datastore)
+
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port], datastore: datastore)
+        defer { worker.kill() }
+        let connection = try await router.nextConnection(within: .seconds(60))
+        let (register, _) = try await connection.acceptRegistration()
+        #expect(register.supportsSpeculation)
+        connection.send(.assign(Assignment(requestID: 1, prompt: .text(prompt), sampling: SamplingParameters(temperature: 0),
+                                           maxTokens: 48, speculation: .auto(cap: nil))))
+        let result = try await connection.collect(1)
+        #expect(result.text == reference)
+        #expect(result.finish.speculation.draftTokens > 0 && result.finish.speculation.acceptedTokens > 0)
+        #expect(result.finish.speculation.steps < UInt32(result.ids.count), "accepted drafts: fewer steps than tokens")
+        await router.stop()
+    }
+}
