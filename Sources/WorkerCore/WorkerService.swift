@@ -19,6 +19,10 @@ public final class WorkerService: @unchecked Sendable {
         let requestID: UInt64
         /// Its connection died: the router re-queues it, the engine is cancelling it, nothing is sent.
         var orphaned = false
+        /// Still being tokenized: not in the engine yet.
+        var pending = true
+        /// A cancel or the deadline came while it was pending.
+        var cancelRequested = false
         var deadline: Scheduled<Void>?
     }
 
@@ -34,6 +38,7 @@ public final class WorkerService: @unchecked Sendable {
     private var draining = false
     private var finishing = false
     private var metrics = WorkerMetrics()
+    private let tokenizing = DispatchQueue(label: "specula-worker-tokenize")
     private let done: EventLoopPromise<Void>
 
     /// Starts the engine thread; call ``start()`` to connect.
@@ -157,7 +162,7 @@ public final class WorkerService: @unchecked Sendable {
         for requestID in outcome.orphaned {
             guard let engineID = link.engineIDs[requestID] else { continue }
             routes[engineID]?.orphaned = true
-            engine.cancel(engineID)
+            stop(engineID)
         }
         link.engineIDs = [:]
         if wasRegistered { link.metrics.disconnects.increment() }
@@ -209,7 +214,7 @@ public final class WorkerService: @unchecked Sendable {
         case .registration(let registration): registered(link, registration)
         case .assign(let assignment): assign(assignment, on: link)
         case .cancel(let cancel):
-            if let engineID = link.engineIDs[cancel.requestID] { engine.cancel(engineID) }
+            if let engineID = link.engineIDs[cancel.requestID] { stop(engineID) }
         case .heartbeat:
             break
         case .error(let error):
@@ -247,25 +252,55 @@ public final class WorkerService: @unchecked Sendable {
             link.metrics.assignments.increment()
             let engineID = nextEngineID
             nextEngineID += 1
-            do {
-                let request = try model.request(for: assignment, engineID: engineID)
-                guard engine.submit(request) else { throw WorkerError("the worker is draining and takes no new requests") }
-            } catch {
-                _ = link.state.finished(assignment.requestID)
-                refuse(assignment.requestID, on: link, message: "\(error)")
-                grantCredits()
-                return
-            }
             var route = Route(link: link.index, generation: link.generation, requestID: assignment.requestID)
             if assignment.timeoutMilliseconds > 0 {
                 route.deadline = loop.scheduleTask(in: .milliseconds(Int64(assignment.timeoutMilliseconds))) {
-                    self.engine.cancel(engineID)
+                    self.stop(engineID)
                 }
             }
             routes[engineID] = route
             link.engineIDs[assignment.requestID] = engineID
             metrics.inFlight.record(routes.count)
-            logger.debug("assigned", metadata: ["router": "\(link.address)", "request": "\(assignment.requestID)", "engine_id": "\(engineID)"])
+            // Tokenizing or rendering a long prompt takes a while: off the event loop, so heartbeats
+            // and other requests' tokens keep flowing.
+            let model = self.model
+            tokenizing.async {
+                let request = Result { try model.request(for: assignment, engineID: engineID) }
+                self.loop.execute { self.admit(engineID, request) }
+            }
+        }
+    }
+
+    /// A tokenized request enters the engine, unless it was cancelled or orphaned meanwhile.
+    private func admit(_ engineID: UInt64, _ request: Result<GenerationRequest, any Error>) {
+        guard var route = routes[engineID] else { return }
+        route.pending = false
+        routes[engineID] = route
+        let failure: String?
+        switch request {
+        case .success(let request) where !route.cancelRequested && !route.orphaned:
+            failure = engine.submit(request) ? nil : "the worker is stopping and takes no new requests"
+        case .success:
+            failure = nil
+            deliver([.finished(request: engineID, reason: .cancelled, usage: Usage(promptTokens: 0, completionTokens: 0),
+                               speculation: Engine.SpeculationCounts(), message: nil)], stamp: .now())
+        case .failure(let error):
+            failure = "\(error)"
+        }
+        guard let failure else { return }
+        logger.warning("request refused", metadata: ["request": "\(route.requestID)", "reason": "\(failure)"])
+        deliver([.finished(request: engineID, reason: .error, usage: Usage(promptTokens: 0, completionTokens: 0),
+                           speculation: Engine.SpeculationCounts(), message: failure)], stamp: .now())
+    }
+
+    /// Cancels a request in the engine, or marks it when it is still being tokenized.
+    private func stop(_ engineID: UInt64) {
+        guard var route = routes[engineID] else { return }
+        if route.pending {
+            route.cancelRequested = true
+            routes[engineID] = route
+        } else {
+            engine.cancel(engineID)
         }
     }
 
@@ -279,6 +314,11 @@ public final class WorkerService: @unchecked Sendable {
 
     private func engineEvents(_ events: [EngineEvent], stamp: NIODeadline) {
         metrics.recordHop(.now() - stamp)
+        deliver(events, stamp: stamp)
+    }
+
+    /// Writes each event to the connection that assigned its request, then re-offers freed room.
+    private func deliver(_ events: [EngineEvent], stamp: NIODeadline) {
         var touched: [Int: RouterLink] = [:]
         var toClose: [RouterLink] = []
         for event in events {
@@ -352,7 +392,6 @@ public final class WorkerService: @unchecked Sendable {
         guard !draining else { return }
         draining = true
         logger.info("draining", metadata: ["reason": "\(reason)", "in_flight": "\(routes.count)"])
-        engine.drain()
         for link in links {
             link.reconnectTask?.cancel()
             let outcome = link.state.drain(reason: reason)
@@ -369,6 +408,7 @@ public final class WorkerService: @unchecked Sendable {
         let done = self.done
         let summary = metrics.overheadSummary
         let logger = self.logger
+        engine.drain()
         Thread.detachNewThread {
             engine.waitUntilStopped()
             logger.info("drained", metadata: ["wire_overhead": "\(summary)"])

@@ -60,6 +60,14 @@ struct WorkerProcessTests {
         #expect(result.finish.completionTokens == UInt32(result.ids.count))
         connection.send(.cancel(Cancel(requestID: 11)))  // already finished: ignored, no second finish
         #expect(try await connection.nextMessage() == .credits(Credits(count: 1)))
+
+        // A cancel right behind its assignment (likely while the prompt is still being tokenized).
+        let longPrompt = String(repeating: "for i in range(10):\n    print(i)\n", count: 40)
+        connection.send(.assign(Self.assignment(12, prompt: longPrompt, maxTokens: 2000, ignoreEOS: true)))
+        connection.send(.cancel(Cancel(requestID: 12)))
+        let early = try await connection.collect(12)
+        #expect(early.finish.reason == .cancelled)
+        #expect(try await connection.nextMessage() == .credits(Credits(count: 1)))
         await router.stop()
     }
 
@@ -74,6 +82,14 @@ struct WorkerProcessTests {
             throw ProcessError("expected a heartbeat from an idle worker")
         }
         #expect(!beat.isReply)
+        connection.send(.heartbeat(Heartbeat(sequence: 77)))
+        var replied = false
+        while !replied {
+            if case .message(.heartbeat(let reply)) = try await connection.next(within: .seconds(5)), reply.isReply {
+                #expect(reply.sequence == 77)
+                replied = true
+            }
+        }
         connection.mute()
         var timeoutError: ErrorMessage?
         loop: while true {
