@@ -155,6 +155,7 @@ public final class WorkerService: @unchecked Sendable {
     /// schedule the retry.
     private func disconnected(_ link: RouterLink) {
         let wasRegistered = link.state.acceptsWork || link.state.phase == .draining
+        let neverConnected = link.state.phase == .connecting
         link.channel = nil
         link.livenessTimer?.cancel()
         link.livenessTimer = nil
@@ -173,7 +174,7 @@ public final class WorkerService: @unchecked Sendable {
             metadata["retry_in_ms"] = "\(jittered.nanoseconds / 1_000_000)"
             link.reconnectTask = loop.scheduleTask(in: jittered) { self.connect(link) }
         }
-        logger.log(level: wasRegistered ? .warning : .info, "disconnected", metadata: metadata)
+        logger.log(level: wasRegistered ? .warning : .info, neverConnected ? "connect failed" : "disconnected", metadata: metadata)
         updateConnectionGauge()
         grantCredits()
         finishDrainIfDone()
