@@ -181,6 +181,23 @@ struct ChannelTests {
         #expect(!worker.isActive)
     }
 
+    @Test("a connection-level error frame is passed on and closes; a request-level one does not")
+    func peerErrors() throws {
+        let (router, _) = try Self.router()
+        let (worker, sink) = try Self.worker()
+        try Self.connect(router, worker)
+        let requestError = WireMessage.error(ErrorMessage(code: .requestFailed, requestID: 4, message: "prompt too long"))
+        let connectionError = WireMessage.error(ErrorMessage(code: .internalError, message: "router shutting down"))
+        try router.writeOutbound(requestError)
+        try Self.pump(router, worker)
+        #expect(sink.messages == [requestError] && worker.isActive)
+        try router.writeOutbound(connectionError)
+        try Self.pump(router, worker)
+        #expect(sink.messages == [requestError, connectionError])
+        #expect(!worker.isActive)
+        #expect(try worker.readOutbound(as: ByteBuffer.self) == nil)
+    }
+
     @Test("the connection closing mid-frame reports a truncated frame")
     func truncatedAtClose() throws {
         let (router, worker) = (try Self.router(), try Self.worker())

@@ -8,6 +8,7 @@ public import NIOCore
 ///   second `register`, is `unexpectedFrame` and closes the connection.
 /// - When authenticated it fires ``WireSessionEvent/authenticated(peerName:version:)``.
 /// - It answers request heartbeats with a reply (and passes both kinds on, for liveness tracking).
+/// - A connection-level `error` frame from the peer is passed on, then the connection closes.
 /// - On a local `WireError` (a bad frame, a failed proof) it sends an `error` frame with the code and
 ///   message and closes this connection; other connections are untouched.
 public final class WireSessionHandler: ChannelDuplexHandler {
@@ -73,6 +74,11 @@ public final class WireSessionHandler: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(.heartbeat(Heartbeat(sequence: beat.sequence, isReply: true))), promise: nil)
         }
         context.fireChannelRead(data)
+        if case .error(let error) = message, error.requestID == nil {
+            // A connection error: the peer closes after it, and so do we (never answering it).
+            closing = true
+            context.close(promise: nil)
+        }
     }
 
     /// A session frame in the wrong direction, or `register` other than first and once, on the router.
