@@ -15,6 +15,9 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 let package = Package(
     name: "Specula",
@@ -28,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libnghttp2-dev, libopenblas-dev, libzstd-dev).
@@ -48,12 +53,16 @@ let package = Package(
 
         // Networking side: the router ↔ worker protocol (Protocols/wire.md).
         .target(name: "Wire", dependencies: ["CZstd", nioCore, crypto], swiftSettings: strict),
+        // The worker service: router connections (Wire over NIO) bridged to the engine thread.
+        .target(name: "WorkerCore",
+                dependencies: ["Engine", "Wire", "ModelFormat", "Tokenization", "Speculation", nioCore, nioPosix, logging, metrics],
+                swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "CZstd", "CNGHTTP2", argumentParser],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "CZstd", "CNGHTTP2", argumentParser, logging],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -66,6 +75,8 @@ let package = Package(
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
+        .testTarget(name: "WorkerTests", dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "specula", nioCore, nioPosix],
+                    swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

@@ -13,7 +13,7 @@ struct CLITests {
     }
 
     @Test("commands of later milestones refuse clearly", arguments: [
-        ["serve"], ["router"], ["worker", "--router", "127.0.0.1:1"],
+        ["serve"], ["router"],
         ["bench", "serve", "--url", "http://127.0.0.1:1", "--prompts", "x.jsonl"],
     ])
     func notAvailableYet(arguments: [String]) throws {

@@ -27,19 +27,6 @@ struct Router: ParsableCommand {
     func run() throws { throw CLIError.notAvailableYet("router") }
 }
 
-struct Worker: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run a worker: load a model and pull requests from one or more routers.")
-    @Option(help: "Routers to connect to, HOST:PORT[,HOST:PORT...].") var router: String
-    @Option(help: "Model folder or .gguf file (default: the bundled pycode-6m).") var model: String?
-    @Option(help: "Worker name.") var name: String?
-    @Option(help: "SSSD datastore file.") var datastore: String?
-    @Option(help: "Compute threads.") var threads: Int?
-    @Option(help: "KV cache budget in MB.") var kvCacheMb: Int?
-    @Option(help: "File holding the shared worker token.") var workerTokenFile: String?
-    func run() throws { throw CLIError.notAvailableYet("worker") }
-}
-
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: kernels, engine, serve.",
