@@ -9,10 +9,11 @@ extension InferenceEngine {
     ///   - limit: draft tokens the step may add in total.
     ///   - prefillTokens: prompt tokens the step carries anyway (they are part of its cost).
     func planDrafts(_ decoding: [UInt64], limit: Int, prefillTokens: Int) {
-        guard var setup = speculation, limit > 0 else { return }
+        // Read the setup's constants, but draft through `speculation!` in place: a copy of the drafter
+        // would copy its scratch buffers on every step.
+        guard let costModel = speculation?.costModel, let cap = speculation?.maxDraftsPerRequest, limit > 0 else { return }
         let started = monotonicSeconds()
-        let affordable = affordableDrafts(decodingCount: decoding.count, costModel: setup.costModel,
-                                          cap: setup.maxDraftsPerRequest)
+        let affordable = affordableDrafts(decodingCount: decoding.count, costModel: costModel, cap: cap)
         for id in decoding {
             guard let state = requests[id], let draftState = state.draftState else { continue }
             let room = model.maxContext - state.computed - 2
@@ -24,16 +25,15 @@ extension InferenceEngine {
             }
             guard budget > 0 else { continue }
             var tree = DraftTree()
-            setup.drafter.draft(state: draftState, budget: budget, into: &tree)
+            speculation!.drafter.draft(state: draftState, budget: budget, into: &tree)
             guard !tree.isEmpty else { continue }
             let calibration = state.calibration
             drafts.append(StepDraft(request: id, tree: tree, used: 0,
                                     gains: tree.probabilities.map { Double($0) * calibration }, context: state.computed))
         }
-        speculation = setup
         statistics.draftSeconds += monotonicSeconds() - started
         allocate(limit: limit, baseTokens: decoding.count + prefillTokens,
-                 baseContext: decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }, costModel: setup.costModel)
+                 baseContext: decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }, costModel: costModel)
     }
 
     /// Fixed budgets take their drafts as drafted; `auto` ones share what the policy finds worth its cost.
