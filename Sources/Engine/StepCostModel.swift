@@ -77,8 +77,10 @@ public struct StepCostModel: Sendable, Codable, Equatable {
             filled += chunk
         }
         batch.removeAll()
+        // Every token of a decode or verification step needs its logits (one per request, one per
+        // draft node), and the output head is a large part of a small-vocabulary model's step.
         batch.appendChain((0..<tokens).map { ($0 * 13 + 5) % vocabulary }, sequence: sequence,
-                          startPosition: context, logits: .last)
+                          startPosition: context, logits: .all)
         var samples: [Double] = []
         for repetition in 0...repetitions {
             let start = monotonicSeconds()
