@@ -18,6 +18,8 @@ let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 
 let package = Package(
     name: "Specula",
@@ -33,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libnghttp2-dev, libopenblas-dev, libzstd-dev).
@@ -56,6 +59,9 @@ let package = Package(
         // The worker service: router connections (Wire over NIO) bridged to the engine thread.
         .target(name: "WorkerCore",
                 dependencies: ["Engine", "Wire", "ModelFormat", "Tokenization", "Speculation", nioCore, nioPosix, logging, metrics],
+                swiftSettings: strict),
+        // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
+        .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, logging],
                 swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
