@@ -63,12 +63,14 @@ let package = Package(
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
         .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, logging],
                 swiftSettings: strict),
+        // sd_notify(3) over a Unix datagram socket: readiness, stopping, status and watchdog pings.
+        .target(name: "SystemdNotify", swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "CZstd", "CNGHTTP2", argumentParser, logging],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "SystemdNotify", "CZstd", "CNGHTTP2", argumentParser, logging],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -81,8 +83,10 @@ let package = Package(
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
-        .testTarget(name: "WorkerTests", dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "specula", nioCore, nioPosix],
+        .testTarget(name: "WorkerTests",
+                    dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
+        .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

@@ -3,6 +3,7 @@ import Dispatch
 import Engine
 import Foundation
 import Logging
+import SystemdNotify
 import WorkerCore
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,11 @@ struct Worker: AsyncParsableCommand {
 
         SIGTERM or SIGINT drains: the worker tells every router (drain), takes nothing new, finishes the \
         requests it holds, closes, and exits 0. Logs are structured lines on stderr.
+
+        Under systemd (Type=notify, NOTIFY_SOCKET set) the worker reports READY=1 once its model is loaded \
+        and at least one router has accepted its registration, STOPPING=1 when the drain begins, a STATUS= \
+        line as routers come and go, and, with WatchdogSec=, WATCHDOG=1 every half period for as long as \
+        both its event loop and its engine thread answer.
         """)
 
     @Option(help: "Routers to connect to, HOST:PORT[,HOST:PORT...].") var router: String
@@ -55,8 +61,11 @@ struct Worker: AsyncParsableCommand {
         }
         var logger = Logger(label: "specula.worker")
         logger[metadataKey: "worker"] = "\(configuration.name)"
+        let systemd = try SystemdReporter(logger: logger)
+        systemd.report(.starting, status: "loading the model")
 
         let service = try makeService(configuration: configuration, logger: logger)
+        Self.reportToSystemd(service, systemd)
         let signals = Self.drainOnSignals(service)
         service.start()
         try await service.finished.get()
@@ -101,6 +110,18 @@ struct Worker: AsyncParsableCommand {
         logger.info("model loaded", metadata: ["model": "\(served.id)", "path": "\(path)",
                                               "context": "\(served.contextLength)", "kv_tokens": "\(served.kvCapacityTokens)"])
         return WorkerService(configuration: configuration, model: served, engine: engine, logger: logger)
+    }
+
+    /// Ready once a router accepted the worker; stopping once the drain begins; watchdog pings that
+    /// need the event loop and the engine thread.
+    private static func reportToSystemd(_ service: WorkerService, _ systemd: SystemdReporter) {
+        service.onStatusChange { status in
+            let phase: ServiceLifecycle.Phase = status.draining ? .stopping : status.registeredRouters > 0 ? .serving : .starting
+            systemd.report(phase, status: status.description)
+        }
+        if let interval = systemd.watchdogInterval {
+            service.startWatchdog(every: interval) { systemd.watchdogPing() }
+        }
     }
 
     /// SIGTERM and SIGINT start a drain instead of killing the process.
