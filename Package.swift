@@ -63,6 +63,8 @@ let package = Package(
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
         .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, logging],
                 swiftSettings: strict),
+        // Settings from flags, SPECULA_* variables and a key = value file, checked against one schema.
+        .target(name: "ServiceSettings", swiftSettings: strict),
         // sd_notify(3) over a Unix datagram socket: readiness, stopping, status and watchdog pings.
         .target(name: "SystemdNotify", swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
@@ -70,7 +72,7 @@ let package = Package(
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "SystemdNotify", "CZstd", "CNGHTTP2", argumentParser, logging],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "SystemdNotify", "ServiceSettings", "CZstd", "CNGHTTP2", argumentParser, logging],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -87,6 +89,7 @@ let package = Package(
                     dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
-        .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
+        .testTarget(name: "ServiceSettingsTests", dependencies: ["ServiceSettings"], swiftSettings: strict),
+        .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )
