@@ -85,11 +85,16 @@ let package = Package(
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
+        // A router double built from the wire module, for the worker and deployment tests.
+        .target(name: "ServingTestSupport", dependencies: ["Wire", nioCore, nioPosix], path: "Tests/ServingTestSupport",
+                swiftSettings: strict),
         .testTarget(name: "WorkerTests",
-                    dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "specula", nioCore, nioPosix],
+                    dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "ServingTestSupport", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
         .testTarget(name: "ServiceSettingsTests", dependencies: ["ServiceSettings"], swiftSettings: strict),
+        // Deploy/: unit files (systemd-analyze verify), install.sh, units started as systemd would.
+        .testTarget(name: "DeployTests", dependencies: ["SystemdNotify", "ServingTestSupport", "Wire", "specula"], swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

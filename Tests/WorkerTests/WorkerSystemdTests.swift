@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 import SystemdNotify
 import Testing
 import Wire
