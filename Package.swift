@@ -65,6 +65,8 @@ let package = Package(
                 swiftSettings: strict),
         // Settings from flags, SPECULA_* variables and a key = value file, checked against one schema.
         .target(name: "ServiceSettings", swiftSettings: strict),
+        // `specula bench serve`: a streaming HTTP/1.1 client, SSE, vLLM's serving metrics, the SVG plot.
+        .target(name: "ServeBenchmark", dependencies: [nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
         // sd_notify(3) over a Unix datagram socket: readiness, stopping, status and watchdog pings.
         .target(name: "SystemdNotify", swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
@@ -72,7 +74,7 @@ let package = Package(
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "SystemdNotify", "ServiceSettings", "CZstd", "CNGHTTP2", argumentParser, logging],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "SystemdNotify", "ServiceSettings", "ServeBenchmark", "CZstd", "CNGHTTP2", argumentParser, logging],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -93,6 +95,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
         .testTarget(name: "ServiceSettingsTests", dependencies: ["ServiceSettings"], swiftSettings: strict),
+        .testTarget(name: "ServeBenchmarkTests", dependencies: ["ServeBenchmark", nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
         // Deploy/: unit files (systemd-analyze verify), install.sh, units started as systemd would.
         .testTarget(name: "DeployTests", dependencies: ["SystemdNotify", "ServingTestSupport", "Wire", "specula"], swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),

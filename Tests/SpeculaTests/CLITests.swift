@@ -14,7 +14,6 @@ struct CLITests {
 
     @Test("commands of later milestones refuse clearly", arguments: [
         ["serve"], ["router"],
-        ["bench", "serve", "--url", "http://127.0.0.1:1", "--prompts", "x.jsonl"],
     ])
     func notAvailableYet(arguments: [String]) throws {
         let result = try SpeculaProcess.run(arguments)

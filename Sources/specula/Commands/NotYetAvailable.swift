@@ -26,16 +26,3 @@ struct Router: ParsableCommand {
     @Option(help: "Maximum queued requests per model.") var maxQueue: Int = 1024
     func run() throws { throw CLIError.notAvailableYet("router") }
 }
-
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Benchmarks: kernels, engine, serve.",
-        subcommands: [BenchKernels.self, BenchEngine.self, Serve.self])
-
-    struct Serve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Serving benchmark against a running router.")
-        @Option var url: String
-        @Option var prompts: String
-        func run() throws { throw CLIError.notAvailableYet("bench serve") }
-    }
-}
