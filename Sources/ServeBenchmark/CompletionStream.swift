@@ -60,9 +60,13 @@ public struct CompletionStream: Sendable {
             return
         }
         if let choices = object["choices"] as? [[String: Any]], let choice = choices.first {
-            record.chunkTimes.append(time)
-            record.text += choice["text"] as? String ?? ""
-            if let reason = choice["finish_reason"] as? String { record.finishReason = reason }
+            let text = choice["text"] as? String ?? ""
+            let reason = choice["finish_reason"] as? String
+            // vLLM counts every chunk with a choice; a chunk that only closes the choice (no text,
+            // a finish reason) carries no token, so it is no token event here.
+            if !(text.isEmpty && reason != nil) { record.chunkTimes.append(time) }
+            record.text += text
+            if let reason { record.finishReason = reason }
         }
         if let usage = object["usage"] as? [String: Any] {
             record.promptTokens = usage["prompt_tokens"] as? Int ?? record.promptTokens
@@ -72,10 +76,13 @@ public struct CompletionStream: Sendable {
         absorbSpeculation(object["speculation"])
     }
 
+    /// Specula's per-request speculation counts (repeated on the finish and usage chunks: the last wins).
+    static let speculationCounts = ["drafts", "draft_tokens", "accepted_tokens", "steps"]
+
     private mutating func absorbSpeculation(_ value: Any?) {
         guard let counts = value as? [String: Any] else { return }
-        for (key, value) in counts {
-            if let number = value as? Int { record.speculation[key] = number }
+        for key in Self.speculationCounts {
+            if let number = counts[key] as? Int { record.speculation[key] = number }
         }
     }
 

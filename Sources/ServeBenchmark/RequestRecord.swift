@@ -12,7 +12,8 @@ public struct RequestRecord: Sendable, Equatable {
     public var completionTokens: Int?
     public var text = ""
     public var finishReason: String?
-    /// The server's speculation counts for the request (a Specula extension), by name.
+    /// The server's speculation counts for the request (a Specula extension): `drafts`,
+    /// `draft_tokens`, `accepted_tokens`, `steps`.
     public var speculation: [String: Int] = [:]
     public var error: String?
 

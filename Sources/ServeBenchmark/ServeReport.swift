@@ -63,6 +63,7 @@ public struct ServeReport: Encodable, Sendable {
         }
         try container.encode(summary.chunksPerToken, forKey: Key("chunks_per_output_token"))
         try container.encode(summary.speculation, forKey: Key("speculation_counts"))
+        try container.encode(summary.meanAcceptedLength, forKey: Key("mean_accepted_length"))
         try container.encode(result.connections, forKey: Key("connections"))
         try container.encode(records.map { $0.promptTokens ?? 0 }, forKey: Key("input_lens"))
         try container.encode(records.map { $0.completionTokens ?? 0 }, forKey: Key("output_lens"))

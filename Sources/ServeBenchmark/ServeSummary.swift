@@ -18,6 +18,13 @@ public struct ServeSummary: Sendable, Equatable {
     /// Sums of the servers' speculation counts, by name (empty when the server reports none).
     public var speculation: [String: Int] = [:]
 
+    /// Tokens per verification step, (steps + accepted draft tokens) / steps, when the server reports
+    /// steps.
+    public var meanAcceptedLength: Double? {
+        guard let steps = speculation["steps"], steps > 0 else { return nil }
+        return Double(steps + (speculation["accepted_tokens"] ?? 0)) / Double(steps)
+    }
+
     /// `duration` is the wall time from the first request sent to the last one finished.
     public init(records: [RequestRecord], duration: Double) {
         self.duration = duration
@@ -104,6 +111,7 @@ extension ServeSummary {
         for (name, value) in speculation.sorted(by: { $0.key < $1.key }) {
             lines.append(row("Speculation \(name):", "\(value)"))
         }
+        if let meanAcceptedLength { lines.append(row("Mean accepted length (tokens/step):", number(meanAcceptedLength))) }
         lines.append(String(repeating: "=", count: 50))
         return lines.joined(separator: "\n") + "\n"
     }

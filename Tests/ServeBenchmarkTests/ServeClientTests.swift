@@ -31,7 +31,8 @@ struct ServeClientTests {
             #expect(record.completionTokens == 6 && record.chunkTimes.count == 6)
             #expect(record.chunkTimes == record.chunkTimes.sorted() && (record.ttft ?? 0) > 0)
             #expect(record.itls.count == 5 && record.itls.reduce(0, +) >= 0.005, "chunks sent 2 ms apart (some may arrive together)")
-            #expect(record.speculation == ["draft_tokens": 3, "accepted_tokens": 1])
+            #expect(record.speculation == ["drafts": 1, "draft_tokens": 3, "accepted_tokens": 1, "steps": 6])
+            #expect(record.finishReason == "length")
         }
         #expect(server.statistics { $0.maxInFlight } == 4)
         #expect(server.statistics { $0.connections } == 4, "the /v1/models connection reused, plus three more: keep-alive")

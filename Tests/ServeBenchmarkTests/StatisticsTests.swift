@@ -46,6 +46,13 @@ struct StatisticsTests {
         #expect(abs(summary.chunksPerToken - 5.0 / 7) < 1e-12)
         #expect(summary.table.contains("Failed requests:                         1"))
         #expect(summary.table.contains("Mean TTFT (ms):                          150.00"))
+        #expect(summary.meanAcceptedLength == nil)
+        var speculative = records
+        speculative[0].speculation = ["steps": 2, "accepted_tokens": 1, "drafts": 2, "draft_tokens": 6]
+        speculative[1].speculation = ["steps": 3, "accepted_tokens": 1, "drafts": 1, "draft_tokens": 2]
+        let withDrafts = ServeSummary(records: speculative, duration: 1.0)
+        #expect(withDrafts.speculation == ["steps": 5, "accepted_tokens": 2, "drafts": 3, "draft_tokens": 8])
+        #expect(withDrafts.meanAcceptedLength == 7.0 / 5)
     }
 
     @Test("the throughput timeline counts a chunk's tokens in the second it arrived; the last part-second is a rate too")

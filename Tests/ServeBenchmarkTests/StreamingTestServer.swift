@@ -5,10 +5,10 @@ import NIOPosix
 import Synchronization
 
 /// A minimal OpenAI-style server for the benchmark client's tests: `GET /v1/models` and streaming
-/// `POST /v1/completions` over HTTP/1.1 keep-alive, one SSE chunk per token every `tokenDelay`, the
-/// final `usage` chunk and `data: [DONE]`, the way the API streams. Prompts steer misbehaviour:
-/// `fail` → 500 with an OpenAI error body, `error-event` → an error event mid-stream, `hang-up` →
-/// the connection closes mid-stream, `pairs` → two tokens per chunk.
+/// `POST /v1/completions` over HTTP/1.1 keep-alive, one SSE chunk per token every `tokenDelay`, then
+/// the choice's closing chunk, the `usage` chunk and `data: [DONE]`, the way the router streams.
+/// Prompts steer misbehaviour: `fail` → 500 with an OpenAI error body, `error-event` → an error event
+/// mid-stream, `hang-up` → the connection closes mid-stream, `pairs` → two tokens per chunk.
 final class StreamingTestServer: Sendable {
     struct Statistics {
         var inFlight = 0
@@ -155,9 +155,14 @@ final class CompletionResponder: ChannelInboundHandler {
         func next() {
             guard context.channel.isActive else { return done() }
             if sent >= tokens {
-                let usage: [String: Any] = ["choices": [], "usage": ["prompt_tokens": prompt.utf8.count, "completion_tokens": tokens],
-                                            "speculation": ["draft_tokens": tokens / 2, "accepted_tokens": tokens / 4]]
-                event(context, usage)
+                // As the router does: a chunk that closes the choice, then the usage chunk, both with
+                // the speculation extension.
+                let speculation: [String: Any] = ["drafts": 1, "draft_tokens": tokens / 2, "accepted_tokens": tokens / 4,
+                                                  "steps": tokens, "mean_accepted_length": 1.0]
+                event(context, ["object": "text_completion", "model": settings.model, "speculation": speculation,
+                                "choices": [["index": 0, "text": "", "finish_reason": "length"]]])
+                event(context, ["choices": [], "usage": ["prompt_tokens": prompt.utf8.count, "completion_tokens": tokens],
+                                "speculation": speculation])
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "data: [DONE]\n\n")))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
                 return done()
@@ -173,9 +178,8 @@ final class CompletionResponder: ChannelInboundHandler {
             }
             let count = min(perChunk, tokens - sent)
             sent += count
-            let reason: Any = sent == tokens ? "length" : NSNull()
             event(context, ["object": "text_completion", "model": settings.model,
-                            "choices": [["index": 0, "text": String(repeating: "t ", count: count), "finish_reason": reason]]])
+                            "choices": [["index": 0, "text": String(repeating: "t ", count: count), "finish_reason": NSNull()]]])
             loop.scheduleTask(in: settings.tokenDelay) { next() }
         }
         next()

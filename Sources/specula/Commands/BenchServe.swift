@@ -16,8 +16,8 @@ struct BenchServe: AsyncParsableCommand {
 
         Metrics, as vLLM defines them: TTFT = send to first streamed chunk; TPOT = (E2E - TTFT) / (output \
         tokens - 1) per request; ITL = gaps between consecutive chunks, pooled (a chunk may carry several \
-        tokens when accepted drafts are coalesced: see 'SSE chunks per output token'); E2E = send to end of \
-        stream. Output tokens are the server's usage counts. Failed requests (HTTP errors, error events, \
+        tokens when accepted drafts are coalesced: see 'SSE chunks per output token'; unlike vLLM, a chunk \
+        that only closes the choice is not counted); E2E = send to end of stream. Output tokens are the server's usage counts. Failed requests (HTTP errors, error events, \
         broken streams) are counted and listed in the JSON, not in the latencies.
         """)
 
