@@ -26,6 +26,7 @@ struct Worker: AsyncParsableCommand {
         requests it holds, closes, and exits 0. Logs are structured lines on stderr.
         """)
 
+    @OptionGroup var activationsOption: ActivationsOption
     @Option(help: "Routers to connect to, HOST:PORT[,HOST:PORT...].") var router: String
     @Option(help: "Model folder or .gguf file (default: the bundled pycode-6m).") var model: String?
     @Option(help: "Worker name (default: HOSTNAME-PID).") var name: String?
@@ -87,7 +88,8 @@ struct Worker: AsyncParsableCommand {
 
     private func makeService(configuration: WorkerConfiguration, logger: Logger) throws -> WorkerService {
         let path = try model ?? BundledAssets.defaultModelPath
-        let loaded = try LoadedModel(path: path, threads: threads, kvCacheMB: kvCacheMb)
+        let loaded = try LoadedModel(path: path, threads: threads, kvCacheMB: kvCacheMb,
+                                     activations: activationsOption.activations)
         let setup = speculate == "off" ? nil : try SpeculationAssets.setup(for: loaded, datastore: datastore) {
             logger.info("\($0)")
         }
