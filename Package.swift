@@ -83,6 +83,8 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
         .testTarget(name: "WorkerTests", dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
+        .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
+                    swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )
