@@ -73,7 +73,7 @@ let package = Package(
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "Router", "HTTPFrontend", "CZstd", "CNGHTTP2",
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "Wire", "Router", "HTTPFrontend", "CZstd", "CNGHTTP2",
                            argumentParser, logging, nioCore, nioPosix],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
         .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "specula", nioCore, nioPosix, nioEmbedded],
-                    swiftSettings: strict),
+                    exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
                     swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),

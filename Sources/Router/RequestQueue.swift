@@ -20,9 +20,10 @@ struct RequestQueue: Sendable {
     /// Models with at least one request waiting.
     var waitingModels: [String] { queues.compactMap { $0.value.isEmpty ? nil : $0.key } }
 
-    /// Adds a new request at the back; false when its model's queue is full.
-    mutating func append(_ request: RouterRequest) -> Bool {
-        guard count(for: request.model) < capacity else { return false }
+    /// Adds a new request at the back; false when its model's queue is full, unless `bypassBound`
+    /// (a worker takes it at once, so it never waits).
+    mutating func append(_ request: RouterRequest, bypassBound: Bool = false) -> Bool {
+        guard bypassBound || count(for: request.model) < capacity else { return false }
         queues[request.model, default: CircularBuffer()].append(request)
         count += 1
         return true

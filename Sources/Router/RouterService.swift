@@ -30,7 +30,6 @@ public final class RouterService: @unchecked Sendable {
     private var nextWorkerID = 1
     private var tick: RepeatedTask?
     private var listener: (any Channel)?
-    private var drained: EventLoopPromise<Void>?
     private let requestIDs = Atomic<UInt64>(0)
     /// When the router started (the `created` time of `/v1/models`).
     public let started = UInt64(NIODeadline.now().uptimeNanoseconds)
@@ -117,17 +116,17 @@ public final class RouterService: @unchecked Sendable {
         }.get()
     }
 
-    /// Stops admitting requests (they get 503) and returns once every queued and running request
-    /// has finished.
-    public func drain() async throws {
-        let done: EventLoopFuture<Void> = try await loop.submit {
+    /// Stops admitting requests (they get 503); queued and running ones carry on.
+    public func beginDrain() async throws {
+        try await loop.submit {
             self.logger.info("draining", metadata: ["in_flight": "\(self.state.inFlight)"])
-            let promise = self.drained ?? self.loop.makePromise()
-            self.drained = promise
-            if self.state.beginDrain() { promise.succeed() }
-            return promise.futureResult
+            _ = self.state.beginDrain()
         }.get()
-        try await done.get()
+    }
+
+    /// Requests queued or running.
+    public func inFlight() async throws -> Int {
+        try await loop.submit { self.state.inFlight }.get()
     }
 
     /// Closes the worker listener and every worker connection (workers reconnect to a new router).
@@ -159,9 +158,6 @@ public final class RouterService: @unchecked Sendable {
         }
         metrics.waiting.set(Double(state.queue.count))
         metrics.running.set(Double(state.running.count))
-        if state.draining, state.inFlight == 0, let drained {
-            drained.succeed()
-        }
     }
 
     private func assigned(_ assignment: Assignment) {

@@ -58,7 +58,9 @@ struct RouterState: Sendable {
         assignment.maxTokens = job.maxTokens ?? UInt32(limits.maxOutputTokens)
         assignment.producedTokenIDs = []
         let request = RouterRequest(id: id, model: job.model, assignment: assignment, arrival: now, deadline: now + job.timeout)
-        guard queue.append(request) else {
+        // A request a worker takes at once never waits, so the bound does not apply to it.
+        let takenAtOnce = queue.count(for: job.model) == 0 && pool.hasCredit(model: job.model)
+        guard queue.append(request, bypassBound: takenAtOnce) else {
             return .failure(.queueFull(model: job.model, capacity: queue.capacity))
         }
         return .success(dispatch(job.model, now: now))

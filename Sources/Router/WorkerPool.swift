@@ -96,6 +96,11 @@ struct WorkerPool: Sendable {
         return chosen
     }
 
+    /// Whether a worker of `model` holds a credit.
+    func hasCredit(model: String) -> Bool {
+        workers.values.contains { $0.model == model && $0.credits > 0 && !$0.draining }
+    }
+
     mutating func started(_ requestID: UInt64, on id: WorkerID) {
         workers[id]?.running.insert(requestID)
     }

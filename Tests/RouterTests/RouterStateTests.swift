@@ -253,6 +253,16 @@ struct RouterStateTests {
         #expect(state.pool.refusal(for: broken, name: "x") != nil)
     }
 
+    @Test("the bound applies to waiting: with a queue of 0, a request a worker takes at once is admitted")
+    func zeroQueue() throws {
+        var state = Self.state(maxQueue: 0)
+        _ = state.credits(Self.w1, 1, now: Self.now)
+        let first = try Self.submit(&state, 1)
+        #expect(Self.assignments(first).count == 1)
+        let second = state.submit(Self.job(), id: 2, now: Self.now)
+        #expect(second.failure?.status == 429)
+    }
+
     @Test("a worker without a drafter gets speculation off")
     func speculationOff() throws {
         var plain = Self.register

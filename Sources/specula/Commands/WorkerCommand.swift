@@ -47,14 +47,7 @@ struct Worker: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try workerConfiguration()
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw CLIError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        try bootstrapLogging(level: logLevel)
         var logger = Logger(label: "specula.worker")
         logger[metadataKey: "worker"] = "\(configuration.name)"
 
