@@ -20,6 +20,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "Specula",
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libnghttp2-dev, libopenblas-dev, libzstd-dev).
@@ -63,12 +65,16 @@ let package = Package(
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
         .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, logging],
                 swiftSettings: strict),
+        // The router: worker listener, shared queue per model, failover, the OpenAI API behind HTTPFrontend.
+        .target(name: "Router", dependencies: ["Wire", "HTTPFrontend", nioCore, nioPosix, logging, metrics, prometheus],
+                swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "CZstd", "CNGHTTP2", argumentParser, logging],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "Wire", "Router", "HTTPFrontend", "CZstd", "CNGHTTP2",
+                           argumentParser, logging, nioCore, nioPosix],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -82,6 +88,10 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
         .testTarget(name: "WorkerTests", dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "specula", nioCore, nioPosix],
+                    swiftSettings: strict),
+        .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "specula", nioCore, nioPosix, nioEmbedded],
+                    exclude: ["Scripts"], swiftSettings: strict),
+        .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
                     swiftSettings: strict),
         .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]

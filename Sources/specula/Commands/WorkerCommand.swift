@@ -43,25 +43,22 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Drop a router connection after this many ms without receiving.") var heartbeatTimeoutMs: Int = 15000
     @Option(help: "Longest reconnect delay in ms (delays double from 100 ms).") var reconnectMaxMs: Int = 5000
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Flag(help: "Drain and exit when the parent process dies (set by 'specula serve' and tests, so no worker outlives them).")
+    var exitWithParent = false
 
     func run() async throws {
         let configuration = try workerConfiguration()
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw CLIError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        try bootstrapLogging(level: logLevel)
         var logger = Logger(label: "specula.worker")
         logger[metadataKey: "worker"] = "\(configuration.name)"
 
         let service = try makeService(configuration: configuration, logger: logger)
         let signals = Self.drainOnSignals(service)
+        let watch = exitWithParent ? Self.drainWhenOrphaned(service) : nil
         service.start()
         try await service.finished.get()
         signals.forEach { $0.cancel() }
+        watch?.cancel()
         try await service.shutdown()
     }
 
@@ -103,6 +100,21 @@ struct Worker: AsyncParsableCommand {
         logger.info("model loaded", metadata: ["model": "\(served.id)", "path": "\(path)",
                                               "context": "\(served.contextLength)", "kv_tokens": "\(served.kvCapacityTokens)"])
         return WorkerService(configuration: configuration, model: served, engine: engine, logger: logger)
+    }
+
+    /// Polls the parent pid: once the parent is gone (the worker was re-parented), drain.
+    private static func drainWhenOrphaned(_ service: WorkerService) -> any DispatchSourceTimer {
+        let parent = getppid()
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
+        timer.setEventHandler {
+            if getppid() != parent {
+                timer.cancel()
+                service.drain(reason: "parent process \(parent) exited")
+            }
+        }
+        timer.resume()
+        return timer
     }
 
     /// SIGTERM and SIGINT start a drain instead of killing the process.
