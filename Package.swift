@@ -20,6 +20,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "Specula",
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libnghttp2-dev, libopenblas-dev, libzstd-dev).
@@ -63,6 +65,9 @@ let package = Package(
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
         .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, logging],
                 swiftSettings: strict),
+        // The router: worker listener, shared queue per model, failover, the OpenAI API behind HTTPFrontend.
+        .target(name: "Router", dependencies: ["Wire", "HTTPFrontend", nioCore, nioPosix, logging, metrics, prometheus],
+                swiftSettings: strict),
         // Settings from flags, SPECULA_* variables and a key = value file, checked against one schema.
         .target(name: "ServiceSettings", swiftSettings: strict),
         // `specula bench serve`: a streaming HTTP/1.1 client, SSE, vLLM's serving metrics, the SVG plot.
@@ -74,7 +79,8 @@ let package = Package(
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "SystemdNotify", "ServiceSettings", "ServeBenchmark", "CZstd", "CNGHTTP2", argumentParser, logging],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "Wire", "Router", "HTTPFrontend",
+                           "SystemdNotify", "ServiceSettings", "ServeBenchmark", "CZstd", "CNGHTTP2", argumentParser, logging, nioCore, nioPosix],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -92,6 +98,10 @@ let package = Package(
                 swiftSettings: strict),
         .testTarget(name: "WorkerTests",
                     dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "ServingTestSupport", "specula", nioCore, nioPosix],
+                    swiftSettings: strict),
+        .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "specula", nioCore, nioPosix, nioEmbedded],
+                    exclude: ["Scripts"], swiftSettings: strict),
+        .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
                     swiftSettings: strict),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
         .testTarget(name: "ServiceSettingsTests", dependencies: ["ServiceSettings"], swiftSettings: strict),

@@ -68,11 +68,18 @@ public protocol HTTPResponseWriter: Sendable {
     func writeHead(_ head: HTTPResponseHead) async throws
     func writeBody(_ chunk: ByteBuffer) async throws
     func end() async throws
+    /// A whole response in one go, instead of the three calls above: the front end adds
+    /// `content-length` (unless the headers carry one) and sends it all with one hop to the connection.
+    func respond(status: Int, headers: [(name: String, value: String)], body: ByteBuffer) async throws
 }
 
 extension HTTPResponseWriter {
-    /// A whole response in one go.
+    /// A whole response in one go, for writers without a faster way.
     public func respond(status: Int, headers: [(name: String, value: String)], body: ByteBuffer) async throws {
+        var headers = headers
+        if !headers.contains(where: { $0.name == "content-length" }) {
+            headers.append((name: "content-length", value: String(body.readableBytes)))
+        }
         try await writeHead(HTTPResponseHead(status: status, headers: headers))
         if body.readableBytes > 0 { try await writeBody(body) }
         try await end()
@@ -94,6 +101,10 @@ public protocol HTTPService: Sendable {
 public enum HTTPFrontendError: Error, Sendable, Equatable {
     /// The client reset the stream or closed the connection.
     case clientGone
-    /// ``HTTPResponseWriter`` calls out of order (a bug in the service).
+    /// ``HTTPResponseWriter`` calls out of order, or a head or body the protocol cannot carry (a bug
+    /// in the service).
     case invalidState(String)
+    /// ``HTTPServer/start(host:port:tls:limits:service:group:logger:)`` refused its arguments: bad
+    /// limits, unreadable certificate or key files.
+    case invalidConfiguration(String)
 }

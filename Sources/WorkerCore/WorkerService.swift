@@ -218,6 +218,10 @@ public final class WorkerService: @unchecked Sendable {
         case .assign(let assignment): assign(assignment, on: link)
         case .cancel(let cancel):
             if let engineID = link.engineIDs[cancel.requestID] { stop(engineID) }
+        case .tokenize(let request):
+            answerTokenization(on: link) { $0.answer(request) }
+        case .detokenize(let request):
+            answerTokenization(on: link) { $0.answer(request) }
         case .heartbeat:
             break
         case .error(let error):
@@ -270,6 +274,24 @@ public final class WorkerService: @unchecked Sendable {
             tokenizing.async {
                 let request = Result { try model.request(for: assignment, engineID: engineID) }
                 self.loop.execute { self.admit(engineID, request) }
+            }
+        }
+    }
+
+    /// Answers a router's `tokenize` or `detokenize` off the event loop (like prompts, long text takes a
+    /// while), on the connection that asked, if it is still up.
+    private func answerTokenization(on link: RouterLink, _ work: @escaping @Sendable (WorkerModel) -> TokenizationResult) {
+        guard link.state.acceptsTokenization else {
+            link.fail(WireError(.unexpectedFrame, "worker received a tokenization request in phase \(link.state.phase); expected it only after registration"))
+            return
+        }
+        let generation = link.generation
+        let model = self.model
+        tokenizing.async {
+            let result = work(model)
+            self.loop.execute {
+                guard link.generation == generation else { return }
+                link.send(.tokenization(result))
             }
         }
     }

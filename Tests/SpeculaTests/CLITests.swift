@@ -12,18 +12,6 @@ struct CLITests {
         #expect(result.stdout.contains("openblas"))
     }
 
-    @Test("commands of later milestones refuse clearly", arguments: [
-        ["serve"], ["router"],
-    ])
-    func notAvailableYet(arguments: [String]) throws {
-        let result = try SpeculaProcess.run(arguments)
-        #expect(result.status != 0)
-        #expect(result.stdout.isEmpty)
-        #expect(result.stderr.hasPrefix("error: "))
-        #expect(result.stderr.contains("not available yet"))
-        #expect(result.stderr.split(separator: "\n").count == 1)
-    }
-
     @Test("an unknown flag is a one-line error with a non-zero exit")
     func unknownFlag() throws {
         let result = try SpeculaProcess.run(["tokenize", "--no-such-flag"])

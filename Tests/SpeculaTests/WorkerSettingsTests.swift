@@ -9,7 +9,7 @@ struct WorkerSettingsTests {
     static let samples: [String: String] = [
         "router": "a:1,b:2", "model": "/m", "name": "w1", "datastore": "/d.sssd", "speculate": "off", "threads": "3",
         "kv-cache-mb": "64", "max-running": "5", "worker-token-file": "/t", "heartbeat-interval-ms": "100",
-        "heartbeat-timeout-ms": "900", "reconnect-max-ms": "700", "log-level": "debug",
+        "heartbeat-timeout-ms": "900", "reconnect-max-ms": "700", "log-level": "debug", "activations": "bf16",
     ]
 
     @Test("every setting is a flag of the same name, and every flag given reaches the settings")

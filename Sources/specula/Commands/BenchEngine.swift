@@ -12,6 +12,7 @@ struct BenchEngine: ParsableCommand {
         abstract: "Engine throughput per batch size and speculation mode, in one run.")
 
     @OptionGroup var modelOption: ModelOption
+    @OptionGroup var activationsOption: ActivationsOption
     @Option(help: "Prompts, JSONL: {\"id\", \"prompt\", \"max_tokens\"} per line.") var prompts: String
     @Option(help: "Use the first N prompts.") var limit: Int?
     @Option(help: "Override every prompt's max_tokens.") var maxTokens: Int?
@@ -62,7 +63,8 @@ struct BenchEngine: ParsableCommand {
         let modes = try speculate.split(separator: ",").map { try SpeculationMode(parsing: String($0)) }
         guard !batchSizes.isEmpty, !modes.isEmpty else { throw CLIError("give at least one --batch and one --speculate") }
         let path = try modelOption.resolvedPath()
-        let loaded = try LoadedModel(path: path, threads: threads, maxTokensPerStep: maxTokensPerStep, kvCacheMB: kvCacheMb)
+        let loaded = try LoadedModel(path: path, threads: threads, maxTokensPerStep: maxTokensPerStep, kvCacheMB: kvCacheMb,
+                                     activations: activationsOption.activations)
         let promptSet = try BenchPrompts.load(prompts, limit: limit, tokenizer: loaded.tokenizer)
         let setup = modes.allSatisfy({ $0 == .off }) ? nil : try SpeculationAssets.setup(for: loaded, datastore: datastore) {
             FileHandleOutput.standardError.write($0 + "\n")

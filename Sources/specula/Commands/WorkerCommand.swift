@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Engine
 import Foundation
+import Kernels
 import Logging
 import ServiceSettings
 import SystemdNotify
@@ -50,9 +51,13 @@ struct Worker: AsyncParsableCommand {
     @Option(help: WorkerSettings.help("heartbeat-timeout-ms")) var heartbeatTimeoutMs: Int?
     @Option(help: WorkerSettings.help("reconnect-max-ms")) var reconnectMaxMs: Int?
     @Option(help: WorkerSettings.help("log-level")) var logLevel: String?
+    @Option(help: WorkerSettings.help("activations")) var activations: ActivationPrecision?
     @Option(help: "Settings file: 'key = value' lines, keys as the long flag names (env SPECULA_CONFIG); flags beat SPECULA_* variables, which beat the file.")
     var config: String?
     @Flag(help: "Print the resolved settings, each with where it came from, and exit.") var showConfig = false
+    // A supervisor's switch, not a setting: neither a variable nor a config key sets it.
+    @Flag(help: "Drain and exit when the parent process dies (set by 'specula serve' and tests, so no worker outlives them).")
+    var exitWithParent = false
 
     func run() async throws {
         let settings = try resolvedSettings()
@@ -61,12 +66,7 @@ struct Worker: AsyncParsableCommand {
             return
         }
         let configuration = try workerConfiguration(settings)
-        let level = Logger.Level(rawValue: settings.string("log-level")!)!  // a checked choice
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        try bootstrapLogging(level: settings.string("log-level")!)
         var logger = Logger(label: "specula.worker")
         logger[metadataKey: "worker"] = "\(configuration.name)"
         let systemd = try SystemdReporter(logger: logger)
@@ -75,9 +75,11 @@ struct Worker: AsyncParsableCommand {
         let service = try makeService(configuration: configuration, settings: settings, logger: logger)
         Self.reportToSystemd(service, systemd)
         let signals = Self.drainOnSignals(service)
+        let watch = exitWithParent ? Self.drainWhenOrphaned(service) : nil
         service.start()
         try await service.finished.get()
         signals.forEach { $0.cancel() }
+        watch?.cancel()
         try await service.shutdown()
     }
 
@@ -105,7 +107,8 @@ struct Worker: AsyncParsableCommand {
 
     private func makeService(configuration: WorkerConfiguration, settings: ResolvedSettings, logger: Logger) throws -> WorkerService {
         let path = try settings.string("model") ?? BundledAssets.defaultModelPath
-        let loaded = try LoadedModel(path: path, threads: settings.integer("threads"), kvCacheMB: settings.integer("kv-cache-mb")!)
+        let loaded = try LoadedModel(path: path, threads: settings.integer("threads"), kvCacheMB: settings.integer("kv-cache-mb")!,
+                                     activations: ActivationPrecision(rawValue: settings.string("activations")!)!)
         let setup = settings.string("speculate") == "off" ? nil
             : try SpeculationAssets.setup(for: loaded, datastore: settings.string("datastore")) { logger.info("\($0)") }
         let served = WorkerModel(
@@ -131,6 +134,21 @@ struct Worker: AsyncParsableCommand {
         if let interval = systemd.watchdogInterval {
             service.startWatchdog(every: interval) { systemd.watchdogPing() }
         }
+    }
+
+    /// Polls the parent pid: once the parent is gone (the worker was re-parented), drain.
+    private static func drainWhenOrphaned(_ service: WorkerService) -> any DispatchSourceTimer {
+        let parent = getppid()
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
+        timer.setEventHandler {
+            if getppid() != parent {
+                timer.cancel()
+                service.drain(reason: "parent process \(parent) exited")
+            }
+        }
+        timer.resume()
+        return timer
     }
 
     /// SIGTERM and SIGINT start a drain instead of killing the process.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import ServiceSettings
 import WorkerCore
 
@@ -27,6 +28,8 @@ enum WorkerSettings {
                    "Drop a router connection after this many ms without receiving"),
         SettingKey("reconnect-max-ms", .integer(100...3_600_000), default: "5000", "Longest reconnect delay in ms (delays double from 100 ms)"),
         SettingKey("log-level", .choice(logLevels), default: "info", "Log level"),
+        SettingKey("activations", .choice(ActivationPrecision.allCases.map(\.rawValue)), default: "f32",
+                   "Activations in matrix products: f32 (reference numerics) or bf16 (bf16 weights on AVX512-BF16 CPUs: twice the multiply-adds per instruction, activations rounded to bf16)"),
     ])
 
     static func help(_ name: String) -> ArgumentHelp {
@@ -44,6 +47,7 @@ extension Worker {
             "heartbeat-interval-ms": heartbeatIntervalMs.map(String.init),
             "heartbeat-timeout-ms": heartbeatTimeoutMs.map(String.init),
             "reconnect-max-ms": reconnectMaxMs.map(String.init), "log-level": logLevel,
+            "activations": activations?.rawValue,
         ]
         return given.compactMapValues { $0 }
     }

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPFrontend
+import NIOCore
+
+// `POST /v1/completions` and `POST /v1/chat/completions`: submit, then stream (SSE) or collect.
+extension APIService {
+    func generate(_ body: [UInt8], route: APIRequest.Route, response: any HTTPResponseWriter) async throws {
+        let request = try APIRequest.parse(body, route: route, settings: settings)
+        let (id, events) = try await router.submit(request.job)
+        let renderer = ResponseRenderer(
+            route: route, id: (route == .completion ? "cmpl-" : "chatcmpl-") + Self.responseID(id),
+            created: Int(Date().timeIntervalSince1970), model: request.job.model, includeUsage: request.includeUsage)
+        do {
+            try await withTaskCancellationHandler {
+                if request.stream {
+                    try await stream(events, renderer: renderer, response: response)
+                } else {
+                    try await collect(events, renderer: renderer, response: response)
+                }
+            } onCancel: {
+                router.cancel(id)
+            }
+        } catch {
+            router.cancel(id)  // the client went away while we wrote; a no-op once the request ended
+            throw error
+        }
+    }
+
+    /// A plain response: the whole text once the request finished.
+    private func collect(_ events: AsyncStream<RequestEvent>, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
+        var text = ""
+        for await event in events {
+            switch event {
+            case .tokens(let piece, _): text += piece
+            case .finished(let summary):
+                try await Self.respond(json: renderer.whole(text: text, summary: summary), response: response)
+                return
+            case .failed(let error): throw error
+            }
+        }
+    }
+
+    /// SSE: the status waits for the first event (so a request refused by its worker still gets its
+    /// HTTP error), then one chunk per token event, the finish chunk, the usage chunk, `[DONE]`.
+    private func stream(_ events: AsyncStream<RequestEvent>, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
+        var iterator = events.makeAsyncIterator()
+        guard var event = await iterator.next() else { return }
+        if case .failed(let error) = event { throw error }
+        try await response.writeHead(HTTPResponseHead(status: 200, headers: [
+            ("content-type", SSE.contentType), ("cache-control", "no-cache"),
+        ]))
+        if let role = renderer.roleChunk() { try await response.writeBody(ByteBuffer(bytes: SSE.event(role))) }
+        while true {
+            switch event {
+            case .tokens(let text, _):
+                if !text.isEmpty { try await response.writeBody(ByteBuffer(bytes: SSE.event(renderer.textChunk(text)))) }
+            case .finished(let summary):
+                var tail = SSE.event(renderer.finishChunk(summary))
+                if renderer.includeUsage { tail += SSE.event(renderer.usageChunk(summary)) }
+                tail += SSE.done
+                try await response.writeBody(ByteBuffer(bytes: tail))
+                try await response.end()
+                return
+            case .failed(let error):
+                try await response.writeBody(ByteBuffer(bytes: SSE.event(ResponseRenderer.error(error)) + SSE.done))
+                try await response.end()
+                return
+            }
+            guard let next = await iterator.next() else {
+                try? await response.end()
+                return
+            }
+            event = next
+        }
+    }
+
+    /// A unique-enough response id: random bits and the request number, as hex.
+    static func responseID(_ requestID: UInt64) -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(requestID, radix: 16)
+    }
+}
