@@ -61,6 +61,21 @@ final class NGHTTP2TestClient {
         return stream
     }
 
+    /// The client's SETTINGS as an `HTTP2-Settings` payload (for an h2c upgrade request).
+    func settingsPayload(_ settings: [(id: nghttp2_settings_id, value: UInt32)] = []) -> [UInt8] {
+        var entries = settings.map { nghttp2_settings_entry(settings_id: Int32($0.id.rawValue), value: $0.value) }
+        var payload = [UInt8](repeating: 0, count: 6 * entries.count)
+        let count = nghttp2_pack_settings_payload(&payload, payload.count, &entries, entries.count)
+        return Array(payload.prefix(max(0, count)))
+    }
+
+    /// After the server's 101: the upgrade request becomes stream 1, its response still to come.
+    func upgrade(settingsPayload: [UInt8]) throws {
+        let result = nghttp2_session_upgrade2(session, settingsPayload, settingsPayload.count, 0, nil)
+        guard result == 0 else { throw TestFailure("client nghttp2_session_upgrade2: \(result)") }
+        responses[1] = Response()
+    }
+
     func reset(_ stream: Int32, errorCode: UInt32 = NGHTTP2_CANCEL.rawValue) {
         nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, errorCode)
     }
