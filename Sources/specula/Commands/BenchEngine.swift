@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import ServeBenchmark
 import Tokenization
 
 /// `specula bench engine`: tokens per second of the engine at several batch sizes, speculation off vs on,
@@ -140,19 +141,13 @@ struct BenchPrompts {
     let maxTokens: Int
 
     static func load(_ path: String, limit: Int?, tokenizer: Tokenizer) throws -> [BenchPrompts] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read prompts file '\(path)'") }
-        var prompts: [BenchPrompts] = []
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
-            if let limit, prompts.count >= limit { break }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let text = object["prompt"] as? String else {
-                throw CLIError("\(path):\(number + 1): expected {\"id\", \"prompt\", \"max_tokens\"}")
-            }
-            prompts.append(BenchPrompts(id: object["id"] as? String ?? "\(number)", ids: tokenizer.promptIDs(text),
-                                        maxTokens: object["max_tokens"] as? Int ?? 128))
+        let file: PromptFile
+        do {
+            file = try PromptFile(path: path, limit: limit)
+        } catch {
+            throw CLIError(error.description)
         }
-        guard !prompts.isEmpty else { throw CLIError("\(path) holds no prompts") }
-        return prompts
+        return file.prompts.map { BenchPrompts(id: $0.id, ids: tokenizer.promptIDs($0.text), maxTokens: $0.maxTokens) }
     }
 }
 
