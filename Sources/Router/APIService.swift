@@ -72,7 +72,7 @@ public final class APIService: HTTPService {
         guard let route = Route(path: request.path) else {
             throw OpenAIError.routeNotFound(method: request.method, path: String(request.path))
         }
-        guard request.method == route.method || (request.method == "HEAD" && route.method == "GET") else {
+        guard request.method == route.method else {
             throw OpenAIError.methodNotAllowed(method: request.method, path: String(request.path), allowed: route.method)
         }
         if route.needsKey, let apiKeys { try apiKeys.authorize(request.header("authorization")) }
