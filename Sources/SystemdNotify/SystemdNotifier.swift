@@ -8,7 +8,7 @@ import Glibc
 /// `Type=notify`, under `Type=exec` and by hand.
 ///
 /// Each message goes out through a fresh socket, as libsystemd does: no descriptor is held open
-/// between calls, so the notifier is a plain value that any thread may use.
+/// between calls, so the notifier is a plain value that any thread may use. Sending never blocks.
 public struct SystemdNotifier: Sendable {
     public typealias Assignment = (key: String, value: String)
 
@@ -92,7 +92,9 @@ public struct SystemdNotifier: Sendable {
         defer { close(descriptor) }
         let sent = address.withSockaddr { sockaddr, length in
             bytes.withUnsafeBytes { buffer in
-                sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), sockaddr, length)
+                // Never wait: a reader that stops reading (a stuck supervisor, a test) must not stall the
+                // event loop that pings; a full queue is an error the caller logs.
+                sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), sockaddr, length)
             }
         }
         guard sent == bytes.count else { throw .system("sendto failed", address) }

@@ -31,6 +31,20 @@ struct SystemdNotifierTests {
         #expect(!empty.isEnabled)
     }
 
+    @Test("a reader that stops reading makes sends fail at once instead of blocking the sender")
+    func fullQueueDoesNotBlock() throws {
+        let receiver = try DatagramReceiver(abstract: true)
+        let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.notifySocket])
+        let start = ContinuousClock.now
+        var failure: SystemdNotifyError?
+        for _ in 0..<100_000 where failure == nil {
+            do throws(SystemdNotifyError) { try notifier.watchdog() } catch { failure = error }
+        }
+        #expect(failure?.description.contains("sendto failed") == true, "the queue fills and the send says so")
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(receiver.receive() == "WATCHDOG=1", "what was queued is still there")
+    }
+
     @Test("a socket nobody listens on is an error naming it")
     func nobodyListening() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("specula-no-listener-\(UUID().uuidString)").path
