@@ -188,4 +188,17 @@ struct HTTP2Tests {
         #expect(connection.client.response(gated).text == "gate passed")
         try await connection.waitForClose()
     }
+
+    @Test func theServerAdvertisesItsLimits() async throws {
+        let limits = HTTPLimits(maxConcurrentStreams: 7, maxHeaderListBytes: 4096, initialStreamWindowBytes: 100_000,
+                                connectionWindowBytes: 2_000_000)
+        let connection = try await HTTP2TestConnection(service: TestService(), limits: limits)
+        let stream = try connection.client.request("GET", "/health")
+        try await connection.run(until: "answered") { connection.client.isClosed(stream) }
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) == 7)
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE) == 4096)
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE) == 100_000)
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_ENABLE_PUSH) == 0)
+        #expect(connection.client.remoteConnectionWindow == 2_000_000)
+    }
 }
