@@ -21,6 +21,7 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let nioTLS = Target.Dependency.product(name: "NIOTLS", package: "swift-nio")
 
 let package = Package(
     name: "Specula",
@@ -63,7 +64,7 @@ let package = Package(
                 dependencies: ["Engine", "Wire", "ModelFormat", "Tokenization", "Speculation", nioCore, nioPosix, logging, metrics],
                 swiftSettings: strict),
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
-        .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, logging],
+        .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, nioTLS, logging],
                 swiftSettings: strict),
         // The router: worker listener, shared queue per model, failover, the OpenAI API behind HTTPFrontend.
         .target(name: "Router", dependencies: ["Wire", "HTTPFrontend", nioCore, nioPosix, logging, metrics, prometheus],

@@ -10,7 +10,7 @@ enum ConnectionSetup {
         if let tls {
             try pipeline.addHandler(NIOSSLServerHandler(context: tls))
         }
-        try configureHTTP1(pipeline, connection: connection)
+        try pipeline.addHandler(ProtocolDetector(connection: connection))
     }
 
     /// NIO's HTTP/1.1 codec and pipelining handler, then ``HTTP1Handler``, at the end of the pipeline.

@@ -7,7 +7,8 @@ import NIOHTTP1
 /// `Expect: 100-continue`, runs the service for it, writes its response (`content-length` when the
 /// head has one, chunked otherwise) and keeps the connection alive when both sides allow. The
 /// pipelining handler holds back the next request until the response has ended. An `Upgrade: h2c`
-/// request switches the connection to HTTP/2 and is served as its stream 1 (``H2CUpgrade``).
+/// request switches the connection to HTTP/2 and is served as its stream 1 (``H2CUpgrade``); other
+/// upgrade requests are served as HTTP/1.1, then the connection closes.
 final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -28,7 +29,7 @@ final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
         case closing
     }
 
-    private let connection: ConnectionContext
+    let connection: ConnectionContext
     private var state = State.idle
     private var nextRequestID: UInt64 = 0
     private var date = HTTPDate()
@@ -88,6 +89,10 @@ final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
             method: head.method.rawValue, target: head.uri,
             headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) }, body: body,
             protocolVersion: .http1_1, isTLS: connection.isTLS, remoteAddress: connection.remoteAddress)
+        if let upgrade = H2CUpgrade(head: head, isTLS: connection.isTLS) {
+            state = .closing
+            return switchToHTTP2(upgrade, request: request, context: context)
+        }
         nextRequestID += 1
         let sink = LoopResponseSink(target: NIOLoopBound(self, eventLoop: context.eventLoop), requestID: nextRequestID)
         let writer = StreamResponseWriter(sink: sink, requestMethod: request.method, service: connection.service)

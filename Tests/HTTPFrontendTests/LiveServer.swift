@@ -14,9 +14,14 @@ struct LiveServer {
     static func start(tls: TLSFiles? = nil, limits: HTTPLimits = .default, threads: Int = 1) async throws -> LiveServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let service = TestService()
-        let server = try await HTTPServer.start(host: "127.0.0.1", port: 0, tls: tls, limits: limits, service: service,
-                                                group: group, logger: Logger(label: "live-test"))
-        return LiveServer(server: server, service: service, group: group)
+        do {
+            let server = try await HTTPServer.start(host: "127.0.0.1", port: 0, tls: tls, limits: limits, service: service,
+                                                    group: group, logger: Logger(label: "live-test"))
+            return LiveServer(server: server, service: service, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
     }
 
     /// Starts a server, runs `body` against it, and stops the server whether `body` threw or not.
