@@ -39,8 +39,9 @@ struct UnitLaunchTests {
         let ready = try await worker.waitFor("READY")
         #expect(ready["READY"] == "1" && ready["STATUS"] == "serving: registered with 1 of 1 routers")
 
+        // Long enough (800 tokens) that SIGTERM lands while it runs, even on a fast machine.
         connection.send(.assign(Assignment(requestID: 1, prompt: .text("def fibonacci(n):"), sampling: SamplingParameters(temperature: 0),
-                                           maxTokens: 200, ignoreEOS: true, speculation: .off)))
+                                           maxTokens: 800, ignoreEOS: true, speculation: .off)))
         var received = 0
         while received == 0 {
             if case .tokens(let event) = try await connection.nextMessage() { received += event.tokenIDs.count }
@@ -57,7 +58,7 @@ struct UnitLaunchTests {
             case let other: throw ProcessError("unexpected \(other) while draining")
             }
         }
-        #expect(finish?.reason == .length && received == 200, "the request in flight ran to its end")
+        #expect(finish?.reason == .length && received == 800, "the request in flight ran to its end")
         #expect(try await worker.waitForExit(within: .seconds(30)) == 0, "\(worker.log)")
         #expect(worker.count("READY") == 1 && worker.count("STOPPING") == 1)
         await router.stop()

@@ -95,7 +95,8 @@ struct BenchServe: AsyncParsableCommand {
 /// terminal; a plain line every few seconds otherwise (logs).
 final class ProgressLine: Sendable {
     private let terminal = isatty(2) == 1
-    private let lastPrinted = Mutex(0.0)
+    /// When a plain line was last printed, and whether the final one was.
+    private let printed = Mutex((elapsed: 0.0, final: false))
 
     func show(_ progress: ServeBenchmark.Progress) {
         let seconds = max(progress.elapsed, 1e-9)
@@ -104,9 +105,10 @@ final class ProgressLine: Sendable {
                           Double(progress.finished) / seconds, Double(progress.outputTokens) / seconds, progress.elapsed)
         if terminal {
             FileHandleOutput.standardError.write("\r\u{1B}[K" + text)
-        } else if lastPrinted.withLock({ last in
-            guard progress.elapsed - last >= 5 || progress.finished == progress.total else { return false }
-            last = progress.elapsed
+        } else if printed.withLock({ printed in
+            let final = progress.finished == progress.total
+            guard !printed.final, progress.elapsed - printed.elapsed >= 5 || final else { return false }
+            printed = (progress.elapsed, final)
             return true
         }) {
             FileHandleOutput.standardError.write(text + "\n")
