@@ -62,6 +62,8 @@ public struct ResolvedSettings: Sendable {
     /// Checked against the key's range when it was resolved.
     public func integer(_ name: String) -> Int? { value(name).flatMap { Int($0.text) } }
 
+    public func number(_ name: String) -> Double? { value(name).flatMap { Double($0.text) } }
+
     public func boolean(_ name: String) -> Bool? { value(name).flatMap { SettingKind.boolean($0.text) } }
 
     /// The value, or an error saying every way to give it.

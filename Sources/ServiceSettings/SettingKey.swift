@@ -39,6 +39,8 @@ public enum SettingKind: Sendable {
     /// A file or folder path (non-empty; whether it exists is the command's business).
     case path
     case integer(ClosedRange<Int>)
+    /// A decimal number (seconds, ratios), finite.
+    case number(ClosedRange<Double>)
     case choice([String])
     /// `true` or `false` (also `yes`/`no`, `on`/`off`, `1`/`0`).
     case boolean
@@ -52,6 +54,8 @@ public enum SettingKind: Sendable {
         case .path: "a path"
         case .integer(let range) where range.upperBound == .max: "an integer >= \(range.lowerBound)"
         case .integer(let range): "an integer from \(range.lowerBound) to \(range.upperBound)"
+        case .number(let range) where range.upperBound == .infinity: "a number >= \(Self.show(range.lowerBound))"
+        case .number(let range): "a number from \(Self.show(range.lowerBound)) to \(Self.show(range.upperBound))"
         case .choice(let values): "one of \(values.joined(separator: ", "))"
         case .boolean: "true or false"
         case .custom(let syntax, _): syntax
@@ -62,10 +66,16 @@ public enum SettingKind: Sendable {
         switch self {
         case .text, .path: !value.isEmpty
         case .integer(let range): Int(value).map(range.contains) ?? false
+        case .number(let range): Double(value).map { $0.isFinite && range.contains($0) } ?? false
         case .choice(let values): values.contains(value)
         case .boolean: Self.boolean(value) != nil
         case .custom(_, let check): check(value)
         }
+    }
+
+    /// `30` rather than `30.0` in messages.
+    private static func show(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     static func boolean(_ value: String) -> Bool? {

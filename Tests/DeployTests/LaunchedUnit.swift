@@ -69,6 +69,14 @@ final class LaunchedUnit {
 
     func count(_ key: String) -> Int { notifications.filter { $0[key] != nil }.count }
 
+    /// Takes every notification that arrives within `duration`.
+    func collect(for duration: Duration) async throws {
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end {
+            if let message = try await listener.next(within: end - ContinuousClock.now) { notifications.append(message) }
+        }
+    }
+
     /// What `systemctl stop` sends first (KillSignal=SIGTERM, KillMode=mixed: the main process only).
     func terminate() { Glibc.kill(mainPID, SIGTERM) }
 

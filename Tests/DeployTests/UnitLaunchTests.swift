@@ -31,10 +31,11 @@ struct UnitLaunchTests {
         defer { worker.kill() }
 
         let connection = try await router.nextConnection(within: .seconds(60))
-        guard case .authenticated(let name) = try await connection.next() else { throw ProcessError("no handshake") }
+        guard case .authenticated(let name) = try await connection.next(within: .seconds(60)) else { throw ProcessError("no handshake") }
         #expect(name == "\(ProcessInfo.processInfo.hostName)-1", "SPECULA_NAME=%H-%i from the unit")
-        guard case .register = try await connection.nextMessage() else { throw ProcessError("no register") }
-        #expect(worker.count("READY") == 0, "not ready before a router accepted it")
+        guard case .register = try await connection.nextMessage(within: .seconds(60)) else { throw ProcessError("no register") }
+        try await worker.collect(for: .milliseconds(300))
+        #expect(worker.count("STATUS") >= 1 && worker.count("READY") == 0, "not ready before a router accepted it")
         connection.send(.registration(Registration(accepted: true)))
         let ready = try await worker.waitFor("READY")
         #expect(ready["READY"] == "1" && ready["STATUS"] == "serving: registered with 1 of 1 routers")
@@ -42,16 +43,24 @@ struct UnitLaunchTests {
         // Long enough (800 tokens) that SIGTERM lands while it runs, even on a fast machine.
         connection.send(.assign(Assignment(requestID: 1, prompt: .text("def fibonacci(n):"), sampling: SamplingParameters(temperature: 0),
                                            maxTokens: 800, ignoreEOS: true, speculation: .off)))
+        // The test router sends nothing unprompted; keep the worker hearing from it however slow the run.
+        let keepAlive = Task {
+            for sequence in 1... {
+                try await Task.sleep(for: .milliseconds(500))
+                connection.send(.heartbeat(Heartbeat(sequence: UInt64(sequence))))
+            }
+        }
+        defer { keepAlive.cancel() }
         var received = 0
         while received == 0 {
-            if case .tokens(let event) = try await connection.nextMessage() { received += event.tokenIDs.count }
+            if case .tokens(let event) = try await connection.nextMessage(within: .seconds(60)) { received += event.tokenIDs.count }
         }
         worker.terminate()
         let stopping = try await worker.waitFor("STOPPING")
         #expect(stopping["STATUS"] == "draining: 1 requests in flight")
         var finish: Finish?
         while finish == nil {
-            switch try await connection.nextMessage() {
+            switch try await connection.nextMessage(within: .seconds(60)) {
             case .tokens(let event): received += event.tokenIDs.count
             case .finish(let done): finish = done
             case .credits, .drain: continue
@@ -59,7 +68,7 @@ struct UnitLaunchTests {
             }
         }
         #expect(finish?.reason == .length && received == 800, "the request in flight ran to its end")
-        #expect(try await worker.waitForExit(within: .seconds(30)) == 0, "\(worker.log)")
+        #expect(try await worker.waitForExit(within: .seconds(60)) == 0, "\(worker.log)")
         #expect(worker.count("READY") == 1 && worker.count("STOPPING") == 1)
         await router.stop()
     }

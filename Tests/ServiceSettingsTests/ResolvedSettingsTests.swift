@@ -60,6 +60,19 @@ struct ResolvedSettingsTests {
                 == "/etc/specula/test.conf:1: router = 'nowhere': expected HOST:PORT")
     }
 
+    @Test("decimal numbers: finite and in range")
+    func numbers() throws {
+        let schema = SettingsSchema(command: "specula test", keys: [SettingKey("grace", .number(0...3600), default: "30", "Grace")])
+        func resolve(_ text: String) throws -> ResolvedSettings {
+            try ResolvedSettings(schema: schema, flags: [:], environment: ["SPECULA_GRACE": text], file: nil)
+        }
+        #expect(try resolve("2.5").number("grace") == 2.5)
+        #expect(try ResolvedSettings(schema: schema, flags: [:], environment: [:], file: nil).number("grace") == 30)
+        for bad in ["-1", "nan", "inf", "3601", "soon"] {
+            #expect(Self.error { _ = try resolve(bad) } == "SPECULA_GRACE='\(bad)': expected a number from 0 to 3600")
+        }
+    }
+
     @Test("a bad value is an error even where a higher layer overrides it")
     func overriddenBadValue() {
         #expect(Self.error { _ = try Self.resolve(flags: ["kv-cache-mb": "8"], file: "kv-cache-mb = 0") }
@@ -144,5 +157,7 @@ struct ResolvedSettingsTests {
         let choice = SettingKey("speculate", .choice(["on", "off"]), default: "on", "Speculation")
         #expect(choice.help == "Speculation (default: on; one of on, off; env SPECULA_SPECULATE)")
         #expect(SettingKind.integer(1...Int.max).allowedValues == "an integer >= 1")
+        #expect(SettingKind.number(0...Double.infinity).allowedValues == "a number >= 0")
+        #expect(SettingKind.number(0.5...30).allowedValues == "a number from 0.5 to 30")
     }
 }
