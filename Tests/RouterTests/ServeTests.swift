@@ -113,15 +113,11 @@ struct ServeTests {
         let body = FileManager.default.temporaryDirectory.appendingPathComponent("h2load-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: body) }
         try Data(completion("def f(x):", maxTokens: 16, stream: true).utf8).write(to: body)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/h2load")
-        process.arguments = ["-n", "24", "-c", "2", "-m", "4", "-d", body.path, "-H", "content-type: application/json", base + "/v1/completions"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, data, _) = try runToEnd(URL(fileURLWithPath: "/usr/bin/h2load"), [
+            "-n", "24", "-c", "2", "-m", "4", "-d", body.path, "-H", "content-type: application/json", base + "/v1/completions",
+        ])
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(status == 0)
         #expect(text.contains("24 succeeded, 0 failed, 0 errored"), "\(text)")
         #expect(text.contains("status codes: 24 2xx"), "\(text)")
     }
@@ -150,19 +146,9 @@ struct ServeTests {
 
     /// Runs python3 with these arguments; parses the JSON it prints.
     static func python(_ arguments: [String]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TestFailure("python3 \(arguments.first ?? "") failed (\(process.terminationStatus)); is the openai SDK installed (.ci/deps)? "
+        let (status, data, stderr) = try runToEnd(URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + arguments)
+        guard status == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TestFailure("python3 \(arguments.first ?? "") failed (\(status)); is the openai SDK installed (.ci/deps)? "
                               + String(decoding: stderr, as: UTF8.self).suffix(1500))
         }
         return object
