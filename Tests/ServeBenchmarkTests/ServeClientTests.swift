@@ -58,7 +58,8 @@ struct ServeClientTests {
         var arrivals = PoissonArrivals(rate: 20, seed: 3)
         let planned = arrivals.offsets(count: 8)
         for (record, offset) in zip(result.records, planned) {
-            #expect(record.sent >= offset - 0.001 && record.sent < offset + 0.2, "sent at \(record.sent), planned \(offset)")
+            // Never early; how late depends on the machine's load, so no upper bound is asserted.
+            #expect(record.sent >= offset - 0.001, "sent at \(record.sent), planned \(offset)")
         }
         #expect(server.statistics { $0.maxInFlight } > 1, "requests overlap: the open loop does not wait for answers")
     }
