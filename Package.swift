@@ -66,8 +66,9 @@ let package = Package(
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
         .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, nioTLS, logging],
                 swiftSettings: strict),
-        // The router: worker listener, shared queue per model, failover, the OpenAI API behind HTTPFrontend.
-        .target(name: "Router", dependencies: ["Wire", "HTTPFrontend", nioCore, nioPosix, logging, metrics, prometheus],
+        // The router: worker listener, shared queue per model, failover, the OpenAI API behind HTTPFrontend
+        // (ModelFormat for its JSON value type only: the router stays model-agnostic).
+        .target(name: "Router", dependencies: ["Wire", "HTTPFrontend", "ModelFormat", nioCore, nioPosix, logging, metrics, prometheus],
                 swiftSettings: strict),
         // Settings from flags, SPECULA_* variables and a key = value file, checked against one schema.
         .target(name: "ServiceSettings", swiftSettings: strict),

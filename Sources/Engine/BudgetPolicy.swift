@@ -3,7 +3,7 @@
 /// (within a request in tree order, so every choice is a prefix of its tree); the step keeps the
 /// count whose expected rate is highest. A request's drafting time counts as cost from its first kept
 /// draft on (this step's drafting is already done, but the answer decides whether the request keeps
-/// drafting: see `RequestState.draftSkip`). When no draft pays for itself the answer is none: plain decoding.
+/// drafting: see `DraftBackoff`). When no draft pays for itself the answer is none: plain decoding.
 struct BudgetPolicy {
     let costModel: StepCostModel
 

@@ -1,3 +1,4 @@
+import ModelFormat
 public import NIOCore
 import Wire
 
@@ -40,7 +41,7 @@ struct APIRequest: Sendable {
 
     /// - Throws: ``OpenAIError`` 400 naming the field, or 413 when the prompt cannot cross the wire.
     static func parse(_ body: [UInt8], route: Route, settings: APISettings) throws(OpenAIError) -> APIRequest {
-        let fields = RequestFields(try JSON.object(from: body))
+        let fields = RequestFields(try JSONValue.requestObject(from: body))
         guard let model = try fields.string("model"), !model.isEmpty else {
             throw .invalid("model", "\"model\" is required: the id of a served model (GET /v1/models lists them)")
         }
@@ -83,10 +84,10 @@ extension RequestFields {
         case .array(let elements):
             if elements.count == 1, case .string(let text) = elements[0] { return .text(text) }
             if elements.count == 1, case .array(let ids) = elements[0] { return .tokens(try Self.tokenIDs(ids)) }
-            if !elements.isEmpty, elements.allSatisfy({ if case .integer = $0 { true } else { false } }) {
+            if !elements.isEmpty, elements.allSatisfy({ if case .int = $0 { true } else { false } }) {
                 return .tokens(try Self.tokenIDs(elements))
             }
-            if elements.count > 1, elements.allSatisfy({ if case .integer = $0 { false } else { true } }) {
+            if elements.count > 1, elements.allSatisfy({ if case .int = $0 { false } else { true } }) {
                 throw .unsupported("prompt", "prompt holds \(elements.count) prompts; Specula takes one prompt per request: send one request per prompt")
             }
             throw .invalid("prompt", "prompt is an array that is neither one string nor a list of token ids")
@@ -95,12 +96,12 @@ extension RequestFields {
         }
     }
 
-    private static func tokenIDs(_ elements: [JSON]) throws(OpenAIError) -> [UInt32] {
+    private static func tokenIDs(_ elements: [JSONValue]) throws(OpenAIError) -> [UInt32] {
         guard !elements.isEmpty else { throw .invalid("prompt", "prompt is an empty list of token ids") }
         var ids: [UInt32] = []
         ids.reserveCapacity(elements.count)
         for element in elements {
-            guard case .integer(let id) = element, let token = UInt32(exactly: id) else {
+            guard case .int(let id) = element, let token = UInt32(exactly: id) else {
                 throw .invalid("prompt", "prompt token id \(element) is not an integer in [0, 4294967295]")
             }
             ids.append(token)
@@ -130,7 +131,7 @@ extension RequestFields {
         return .chat(messages)
     }
 
-    private static func content(_ value: JSON?, name: String) throws(OpenAIError) -> String {
+    private static func content(_ value: JSONValue?, name: String) throws(OpenAIError) -> String {
         switch value {
         case nil: return ""
         case .string(let text)?: return text

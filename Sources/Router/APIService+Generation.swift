@@ -27,50 +27,58 @@ extension APIService {
     }
 
     /// A plain response: the whole text once the request finished.
-    private func collect(_ events: AsyncStream<RequestEvent>, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
+    private func collect(_ events: RequestMailbox, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
         var text = ""
-        for await event in events {
-            switch event {
-            case .tokens(let piece, _): text += piece
-            case .finished(let summary):
-                try await Self.respond(json: renderer.whole(text: text, summary: summary), response: response)
-                return
-            case .failed(let error): throw error
+        while let batch = await events.next() {
+            for event in batch {
+                switch event {
+                case .tokens(let piece, _): text += piece
+                case .finished(let summary):
+                    try await Self.respond(json: renderer.whole(text: text, summary: summary), response: response)
+                    return
+                case .failed(let error): throw error
+                }
             }
         }
     }
 
     /// SSE: the status waits for the first event (so a request refused by its worker still gets its
-    /// HTTP error), then one chunk per token event, the finish chunk, the usage chunk, `[DONE]`.
-    private func stream(_ events: AsyncStream<RequestEvent>, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
-        var iterator = events.makeAsyncIterator()
-        guard var event = await iterator.next() else { return }
-        if case .failed(let error) = event { throw error }
+    /// HTTP error), then the chunks of every event that arrived meanwhile in one write: text chunks,
+    /// the finish chunk, the usage chunk, `[DONE]`.
+    private func stream(_ events: RequestMailbox, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
+        guard var batch = await events.next() else { return }
+        if case .failed(let error) = batch.first { throw error }
         try await response.writeHead(HTTPResponseHead(status: 200, headers: [
             ("content-type", SSE.contentType), ("cache-control", "no-cache"),
         ]))
-        if let role = renderer.roleChunk() { try await response.writeBody(ByteBuffer(bytes: SSE.event(role))) }
+        var bytes = renderer.roleChunk().map(SSE.event) ?? []
         while true {
-            switch event {
-            case .tokens(let text, _):
-                if !text.isEmpty { try await response.writeBody(ByteBuffer(bytes: SSE.event(renderer.textChunk(text)))) }
-            case .finished(let summary):
-                var tail = SSE.event(renderer.finishChunk(summary))
-                if renderer.includeUsage { tail += SSE.event(renderer.usageChunk(summary)) }
-                tail += SSE.done
-                try await response.writeBody(ByteBuffer(bytes: tail))
-                try await response.end()
-                return
-            case .failed(let error):
-                try await response.writeBody(ByteBuffer(bytes: SSE.event(ResponseRenderer.error(error)) + SSE.done))
+            var ended = false
+            for event in batch {
+                switch event {
+                case .tokens(let text, _):
+                    if !text.isEmpty { bytes += SSE.event(renderer.textChunk(text)) }
+                case .finished(let summary):
+                    bytes += SSE.event(renderer.finishChunk(summary))
+                    if renderer.includeUsage { bytes += SSE.event(renderer.usageChunk(summary)) }
+                    bytes += SSE.done
+                    ended = true
+                case .failed(let error):
+                    bytes += SSE.event(ResponseRenderer.error(error)) + SSE.done
+                    ended = true
+                }
+            }
+            if !bytes.isEmpty { try await response.writeBody(ByteBuffer(bytes: bytes)) }
+            bytes.removeAll(keepingCapacity: true)
+            if ended {
                 try await response.end()
                 return
             }
-            guard let next = await iterator.next() else {
+            guard let next = await events.next() else {
                 try? await response.end()
                 return
             }
-            event = next
+            batch = next
         }
     }
 

@@ -1,3 +1,4 @@
+import ModelFormat
 import HTTPFrontend
 import NIOCore
 import Wire
@@ -5,7 +6,7 @@ import Wire
 // `POST /tokenize` and `POST /detokenize` (vLLM's shapes), answered by a worker of the model.
 extension APIService {
     func tokenize(_ body: [UInt8], _ response: any HTTPResponseWriter) async throws {
-        let fields = RequestFields(try JSON.object(from: body))
+        let fields = RequestFields(try JSONValue.requestObject(from: body))
         let model = try fields.string("model")
         if try fields.bool("return_token_strs") == true {
             throw OpenAIError.unsupported("return_token_strs", "return_token_strs is not supported yet; leave it out")
@@ -40,14 +41,14 @@ extension APIService {
     }
 
     func detokenize(_ body: [UInt8], _ response: any HTTPResponseWriter) async throws {
-        let fields = RequestFields(try JSON.object(from: body))
+        let fields = RequestFields(try JSONValue.requestObject(from: body))
         let model = try fields.string("model")
         guard case .array(let elements)? = fields["tokens"] else {
             throw OpenAIError.invalid("tokens", "\"tokens\" is required: an array of token ids")
         }
         var ids: [UInt32] = []
         for element in elements {
-            guard case .integer(let value) = element, let id = UInt32(exactly: value) else {
+            guard case .int(let value) = element, let id = UInt32(exactly: value) else {
                 throw OpenAIError.invalid("tokens", "tokens holds \(element.kind == "a number" ? "a number that is not a token id" : element.kind); expected integers in [0, 4294967295]")
             }
             ids.append(id)

@@ -1,3 +1,4 @@
+import ModelFormat
 import NIOCore
 import Wire
 
@@ -44,8 +45,8 @@ extension RequestFields {
             }
             let number: Double
             switch bias {
-            case .integer(let integer): number = Double(integer)
-            case .number(let double): number = double
+            case .int(let integer): number = Double(integer)
+            case .double(let double): number = double
             default: throw Self.wrongType("logit_bias[\(key)]", bias, "a number")
             }
             guard (-100...100).contains(number) else {
@@ -62,8 +63,8 @@ extension RequestFields {
         switch value {
         case .string("auto"): return .auto(cap: nil)
         case .string("off"): return .off
-        case .integer(let count) where count == 0: return .off
-        case .integer(let count) where count > 0 && count <= 256: return .fixed(UInt32(count))
+        case .int(let count) where count == 0: return .off
+        case .int(let count) where count > 0 && count <= 256: return .fixed(UInt32(count))
         default:
             throw .invalid("speculation", "speculation is \(Self.show(value)); expected \"auto\", \"off\" or a draft count in 1-256")
         }
@@ -93,11 +94,11 @@ extension RequestFields {
         }
     }
 
-    private static func show(_ value: JSON) -> String {
+    private static func show(_ value: JSONValue) -> String {
         switch value {
         case .string(let text): "\"\(text)\""
-        case .integer(let integer): "\(integer)"
-        case .number(let number): formatNumber(number)
+        case .int(let integer): "\(integer)"
+        case .double(let number): formatNumber(number)
         default: value.kind
         }
     }

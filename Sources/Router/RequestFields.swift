@@ -1,14 +1,15 @@
+import ModelFormat
 /// Typed, range-checked access to a request body's fields; every failure is a 400 naming the field,
 /// the value found and what is allowed. `null` counts as absent, as in OpenAI's API.
 struct RequestFields {
-    let object: [String: JSON]
+    let object: [String: JSONValue]
 
-    init(_ object: [String: JSON]) {
+    init(_ object: [String: JSONValue]) {
         self.object = object
     }
 
     /// The field, nil when absent or null.
-    subscript(_ name: String) -> JSON? {
+    subscript(_ name: String) -> JSONValue? {
         guard let value = object[name], value != .null else { return nil }
         return value
     }
@@ -29,8 +30,8 @@ struct RequestFields {
         guard let value = self[name] else { return nil }
         let number: Int64
         switch value {
-        case .integer(let integer): number = integer
-        case .number(let double) where double == double.rounded() && abs(double) < 9e18: number = Int64(double)
+        case .int(let integer): number = Int64(integer)
+        case .double(let double) where double == double.rounded() && abs(double) < 9e18: number = Int64(double)
         default: throw Self.wrongType(name, value, "an integer")
         }
         guard range.contains(number) else {
@@ -44,8 +45,8 @@ struct RequestFields {
         guard let value = self[name] else { return nil }
         let number: Double
         switch value {
-        case .integer(let integer): number = Double(integer)
-        case .number(let double): number = double
+        case .int(let integer): number = Double(integer)
+        case .double(let double): number = double
         default: throw Self.wrongType(name, value, "a number")
         }
         let lowerOK = exclusiveLower ? number > range.lowerBound : number >= range.lowerBound
@@ -78,7 +79,7 @@ struct RequestFields {
         return strings
     }
 
-    static func wrongType(_ name: String, _ value: JSON, _ expected: String) -> OpenAIError {
+    static func wrongType(_ name: String, _ value: JSONValue, _ expected: String) -> OpenAIError {
         .invalid(name, "\(name) is \(value.kind); expected \(expected)")
     }
 

@@ -1,6 +1,7 @@
+import ModelFormat
 import Wire
 
-/// The JSON of one generation response, both routes: the whole body of a plain response and the
+/// The JSONValue of one generation response, both routes: the whole body of a plain response and the
 /// chunks of a streamed one (OpenAI's shapes; `Protocols/http-api.md`, "Responses").
 struct ResponseRenderer: Sendable {
     let route: APIRequest.Route

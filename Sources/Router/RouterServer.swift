@@ -1,3 +1,4 @@
+import ModelFormat
 public import HTTPFrontend
 public import Logging
 public import NIOCore
@@ -16,7 +17,7 @@ public final class RouterServer: Sendable {
         public var apiKeys: APIKeys?
         public var configuration: RouterConfiguration
         public var settings: APISettings
-        /// Event loop threads (sockets, TLS, JSON); the router's state lives on one of them.
+        /// Event loop threads (sockets, TLS, JSONValue); the router's state lives on one of them.
         public var threads: Int
 
         public init(httpHost: String, httpPort: Int, workerHost: String, workerPort: Int, tls: TLSFiles? = nil,

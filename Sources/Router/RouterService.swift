@@ -13,7 +13,7 @@ import Wire
 public final class RouterService: @unchecked Sendable {
     /// A request's API side: where its events go and the times its metrics need.
     struct Listener {
-        let continuation: AsyncStream<RequestEvent>.Continuation
+        let mailbox: RequestMailbox
         let arrival: NIODeadline
         var lastEvent: NIODeadline?
         var assigned = false
@@ -71,11 +71,11 @@ public final class RouterService: @unchecked Sendable {
 
     // MARK: - The API side
 
-    /// Admits a generation request; its events arrive on the returned stream until it finishes.
+    /// Admits a generation request; its events arrive in the returned mailbox until it finishes.
     /// - Throws: ``OpenAIError`` (404, 503, 429, 400) when it is not admitted.
-    public func submit(_ job: GenerationJob) async throws -> (id: UInt64, events: AsyncStream<RequestEvent>) {
+    public func submit(_ job: GenerationJob) async throws -> (id: UInt64, events: RequestMailbox) {
         let id = requestIDs.add(1, ordering: .relaxed).newValue
-        let (events, continuation) = AsyncStream.makeStream(of: RequestEvent.self, bufferingPolicy: .unbounded)
+        let events = RequestMailbox()
         let admitted: Result<Void, OpenAIError> = try await loop.submit {
             let now = NIODeadline.now()
             switch self.state.submit(job, id: id, now: now) {
@@ -83,7 +83,7 @@ public final class RouterService: @unchecked Sendable {
                 self.metrics.failed(error)
                 return .failure(error)
             case .success(let actions):
-                self.listeners[id] = Listener(continuation: continuation, arrival: now)
+                self.listeners[id] = Listener(mailbox: events, arrival: now)
                 self.perform(actions)
                 return .success(())
             }
@@ -95,7 +95,7 @@ public final class RouterService: @unchecked Sendable {
     /// The client of request `id` went away: take it out of the queue or cancel it on its worker.
     public func cancel(_ id: UInt64) {
         loop.execute {
-            self.listeners.removeValue(forKey: id)?.continuation.finish()
+            self.listeners.removeValue(forKey: id)?.mailbox.finish()
             self.perform(self.state.clientGone(id))
         }
     }
@@ -185,7 +185,7 @@ public final class RouterService: @unchecked Sendable {
             }
             listener.lastEvent = now
             listeners[id] = listener
-            listener.continuation.yield(event)
+            listener.mailbox.push(event)
             return
         case .finished(let summary):
             metrics.finished(summary)
@@ -194,8 +194,8 @@ public final class RouterService: @unchecked Sendable {
         }
         metrics.endToEndLatency.record(Self.seconds(now - listener.arrival))
         listeners[id] = nil
-        listener.continuation.yield(event)
-        listener.continuation.finish()
+        listener.mailbox.push(event)
+        listener.mailbox.finish()
     }
 
     /// Heartbeats, liveness and deadlines, every ~100 ms.

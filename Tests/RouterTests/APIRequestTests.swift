@@ -106,7 +106,10 @@ struct APIRequestTests {
         (#"{"model": "m", "prompt": "x", "max_tokens": 5, "max_completion_tokens": 6}"#, "max_tokens", "disagree"),
     ])
     func badCompletions(json: String, param: String?, message: String) {
-        let error = Self.error(json)
+        Self.expectBadRequest(Self.error(json), param: param, message: message)
+    }
+
+    static func expectBadRequest(_ error: OpenAIError?, param: String?, message: String) {
         #expect(error?.status == 400)
         #expect(error?.type == "invalid_request_error")
         #expect(error?.param == param)
@@ -126,10 +129,7 @@ struct APIRequestTests {
         (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "n": 4}"#, "n", "one choice per request"),
     ])
     func badChats(json: String, param: String?, message: String) {
-        let error = Self.error(json, route: .chat)
-        #expect(error?.status == 400)
-        #expect(error?.param == param)
-        #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
+        Self.expectBadRequest(Self.error(json, route: .chat), param: param, message: message)
     }
 
     @Test("a prompt that cannot cross the wire is 413")

@@ -27,21 +27,14 @@ enum Curl {
     /// Runs one request to completion.
     static func request(_ url: String, method: String = "POST", json: String? = nil, version: Version = .http1,
                         headers: [String] = []) throws -> Response {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = arguments(url, method: method, json: json, version: version, headers: headers) + ["-w", "\n%{http_code}"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let (status, data, _) = try runToEnd(URL(fileURLWithPath: "/usr/bin/curl"),
+                                             arguments(url, method: method, json: json, version: version, headers: headers) + ["-w", "\n%{http_code}"])
         var text = String(decoding: data, as: UTF8.self)
-        guard let newline = text.lastIndex(of: "\n"), let status = Int(text[text.index(after: newline)...]) else {
-            throw TestFailure("curl \(url) printed no status (exit \(process.terminationStatus)): \(text)")
+        guard let newline = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: newline)...]) else {
+            throw TestFailure("curl \(url) printed no status (exit \(status)): \(text)")
         }
         text = String(text[..<newline])
-        return Response(status: status, body: text)
+        return Response(status: code, body: text)
     }
 
     /// A request running in the background, its body going to a file (for concurrent streams).

@@ -136,7 +136,7 @@ struct RouterServiceTests {
         let full = await harness.call("POST", "/v1/completions", json: #"{"model": "pycode-6m", "prompt": "x"}"#)
         #expect(full.status == 429 && full.error?["code"] as? String == "queue_full")
         var queuedEvents: [RequestEvent] = []
-        for await event in queued.events { queuedEvents.append(event) }
+        while let batch = await queued.events.next() { queuedEvents += batch }
         guard case .failed(let error)? = queuedEvents.last else { Issue.record("expected a failure, got \(queuedEvents)"); return }
         #expect(error.status == 408)
         for id in running { harness.router.cancel(id) }

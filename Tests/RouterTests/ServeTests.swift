@@ -17,7 +17,7 @@ struct ServeTests {
         return json
     }
 
-    @Test("curl over HTTP/1.1 and the openai SDK get the greedy text of 'specula generate'; Ctrl-C stops everything")
+    @Test("curl over HTTP/1.1 and HTTP/2, h2load and the openai SDK get the greedy text of 'specula generate'; Ctrl-C stops everything")
     func curlAndSDK() async throws {
         let serve = try await ServeProcess(["serve", "--port", "0", "--workers", "1", "--threads", "1", "--kv-cache-mb", "32"])
         defer { serve.kill() }
@@ -29,6 +29,17 @@ struct ServeTests {
         let streamed = try Curl.request(serve.base + "/v1/completions", json: Self.completion(Self.prompt, maxTokens: 48, stream: true))
         #expect(streamed.status == 200 && SSEBody.text(streamed.body) == reference)
         #expect(SSEBody.events(streamed.body).last == "[DONE]")
+        let h2 = try Curl.request(serve.base + "/v1/completions", json: Self.completion(Self.prompt, maxTokens: 48, stream: false),
+                                  version: .http2PriorKnowledge)
+        #expect(h2.status == 200 && (h2.json["choices"] as? [[String: Any]])?.first?["text"] as? String == reference, "\(h2.body)")
+        let h2Chat = try Curl.request(serve.base + "/v1/chat/completions", json: """
+            {"model": "pycode-6m", "messages": [{"role": "user", "content": "\(Self.prompt)"}], "max_tokens": 48, "temperature": 0, "stream": true}
+            """, version: .http2PriorKnowledge)
+        #expect(h2Chat.status == 200 && SSEBody.text(h2Chat.body) == reference)
+        let h2Error = try Curl.request(serve.base + "/v1/completions", json: #"{"model": "pycode-6m", "prompt": "x", "n": 3}"#,
+                                       version: .http2PriorKnowledge)
+        #expect(h2Error.status == 400 && h2Error.error?["param"] as? String == "n")
+        try Self.h2loadSmoke(base: serve.base)
 
         let script = Self.scripts.appendingPathComponent("openai_client.py").path
         let sdk = try Self.python([script, serve.base, Self.prompt, "48"])
@@ -97,6 +108,20 @@ struct ServeTests {
         #expect(try await serve.interrupt() == 0)
     }
 
+    /// 24 streamed completions over 2 HTTP/2 connections, 4 streams each at a time: all must succeed.
+    static func h2loadSmoke(base: String) throws {
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("h2load-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: body) }
+        try Data(completion("def f(x):", maxTokens: 16, stream: true).utf8).write(to: body)
+        let (status, data, _) = try runToEnd(URL(fileURLWithPath: "/usr/bin/h2load"), [
+            "-n", "24", "-c", "2", "-m", "4", "-d", body.path, "-H", "content-type: application/json", base + "/v1/completions",
+        ])
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(status == 0)
+        #expect(text.contains("24 succeeded, 0 failed, 0 errored"), "\(text)")
+        #expect(text.contains("status codes: 24 2xx"), "\(text)")
+    }
+
     /// The first `count` prompts of the benchmark fixture (code of varied lengths), cut to 400 characters.
     static func benchPrompts(_ count: Int) -> [String] {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -121,19 +146,9 @@ struct ServeTests {
 
     /// Runs python3 with these arguments; parses the JSON it prints.
     static func python(_ arguments: [String]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TestFailure("python3 \(arguments.first ?? "") failed (\(process.terminationStatus)); is the openai SDK installed (.ci/deps)? "
+        let (status, data, stderr) = try runToEnd(URL(fileURLWithPath: "/usr/bin/env"), ["python3"] + arguments)
+        guard status == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TestFailure("python3 \(arguments.first ?? "") failed (\(status)); is the openai SDK installed (.ci/deps)? "
                               + String(decoding: stderr, as: UTF8.self).suffix(1500))
         }
         return object

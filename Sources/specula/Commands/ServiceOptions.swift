@@ -22,6 +22,7 @@ struct RouterFlags: ParsableArguments {
     @Option(help: "Drop a worker after this many ms without hearing from it (its requests resume elsewhere).") var heartbeatTimeoutMs: Int = 15000
     @Option(help: "Largest request body in bytes; larger gets 413.") var maxBodyBytes: Int = HTTPLimits.default.maxBodyBytes
     @Option(help: "Seconds to let running requests finish on SIGTERM/SIGINT.") var shutdownGrace: Double = 30
+    @Option(help: "Event loop threads of the router (sockets, HTTP, JSON; default: one per core).") var eventLoopThreads: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func options(httpHost: String, httpPort: Int, workerHost: String, workerPort: Int, proof: HandshakeProof) throws -> RouterServer.Options {
@@ -33,6 +34,9 @@ struct RouterFlags: ParsableArguments {
             throw CLIError("--heartbeat-interval-ms \(heartbeatIntervalMs) and --heartbeat-timeout-ms \(heartbeatTimeoutMs): expected 0 < interval < timeout")
         }
         guard shutdownGrace >= 0 else { throw CLIError("--shutdown-grace \(shutdownGrace) must be >= 0") }
+        if let eventLoopThreads, !(1...256).contains(eventLoopThreads) {
+            throw CLIError("--event-loop-threads \(eventLoopThreads) must be in 1-256")
+        }
         let tls: TLSFiles?
         switch (tlsCert, tlsKey) {
         case (let cert?, let key?): tls = TLSFiles(certificateChainPath: cert, privateKeyPath: key)
@@ -51,8 +55,10 @@ struct RouterFlags: ParsableArguments {
             proof: proof, maxQueue: maxQueue, requestTimeout: Self.amount(requestTimeout), maxRequestTimeout: Self.amount(maxRequestTimeout),
             heartbeatInterval: .milliseconds(Int64(heartbeatIntervalMs)), heartbeatTimeout: .milliseconds(Int64(heartbeatTimeoutMs)))
         let settings = APISettings(requestTimeout: configuration.requestTimeout, maxRequestTimeout: configuration.maxRequestTimeout)
-        return RouterServer.Options(httpHost: httpHost, httpPort: httpPort, workerHost: workerHost, workerPort: workerPort, tls: tls,
-                                    limits: limits, apiKeys: keys, configuration: configuration, settings: settings)
+        var options = RouterServer.Options(httpHost: httpHost, httpPort: httpPort, workerHost: workerHost, workerPort: workerPort, tls: tls,
+                                           limits: limits, apiKeys: keys, configuration: configuration, settings: settings)
+        if let eventLoopThreads { options.threads = eventLoopThreads }
+        return options
     }
 
     var grace: Duration { .milliseconds(Int64(shutdownGrace * 1000)) }
