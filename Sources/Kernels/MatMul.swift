@@ -105,59 +105,50 @@ public enum MatMul {
         case .streaming: false
         case .sgemm: true
         }
-        if precision == .bf16, w.type == .bf16, isa.supported == .avx512, ActivationPrecision.bf16Available {
-            streamBF16(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate)
-        } else if useSgemm {
+        let bf16Activations = precision == .bf16 && w.type == .bf16 && isa.supported == .avx512
+            && ActivationPrecision.bf16Available
+        if useSgemm && !bf16Activations {
             sgemm(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported)
         } else {
-            stream(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported)
+            stream(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported,
+                   bf16Activations: bf16Activations)
         }
     }
 
+    /// Our kernels: activations prepared once into the scratch, then rows split over the pool.
+    /// - Parameter bf16Activations: the `ActivationPrecision.bf16` path (bf16 weights x bf16-rounded
+    ///   activations); otherwise f32 activations against weights widened in registers.
     private static func stream(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,
                                into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
-                               accumulate: Bool, isa: KernelISA) {
-        let columns = w.columns
-        // Kernels read whole blocks of 32 activations (bf16: split into even/odd halves), from rows
-        // padded so that consecutive tokens do not collide in L1.
-        let stride = Int(ck_activation_stride(columns))
+                               accumulate: Bool, isa: KernelISA, bf16Activations: Bool) {
+        let columns = w.columns, rows = w.rows, data = w.data, type = w.type.code, acc: Int32 = accumulate ? 1 : 0
+        // Kernels read whole blocks of 32 activations (f32 for bf16 weights: split into even/odd halves),
+        // from rows padded so that consecutive tokens do not collide in L1. bf16 activations take
+        // [n, stride] halves of the f32 scratch, which holds twice that.
+        let stride = Int(bf16Activations ? ck_bf16_activation_stride(columns) : ck_activation_stride(columns))
         let xp = UnsafePointer(scratch.activations)
+        let xh = UnsafeMutableRawPointer(scratch.activations).assumingMemoryBound(to: UInt16.self)
         let perChunk = max(1, 16384 / columns)
         pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
             let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
-            ck_prepare_activations(isa.code, w.type.code, x + t0 * columns, columns, t1 - t0, columns,
-                                   scratch.activations + t0 * stride)
+            if bf16Activations {
+                ck_prepare_activations_bf16(x + t0 * columns, columns, t1 - t0, columns, xh + t0 * stride)
+            } else {
+                ck_prepare_activations(isa.code, type, x + t0 * columns, columns, t1 - t0, columns,
+                                       scratch.activations + t0 * stride)
+            }
         }
-        let schedule = RowSchedule(rows: w.rows, threads: pool.threadCount,
+        let schedule = RowSchedule(rows: rows, threads: pool.threadCount,
                                    minimumRows: max(16, 65536 / max(1, columns * n)))
-        let type = w.type.code, data = w.data, rows = w.rows, acc: Int32 = accumulate ? 1 : 0
         pool.parallelFor(schedule.count) { c in
             let range = schedule.bounds(c)
             if range.isEmpty { return }
-            ck_matmul_rows(isa.code, type, data, columns, range.lowerBound, range.upperBound, xp, n, y, rows, acc)
-        }
-    }
-
-    /// The `ActivationPrecision.bf16` path: bf16 weights against bf16-rounded activations.
-    private static func streamBF16(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,
-                                   into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
-                                   accumulate: Bool) {
-        let columns = w.columns
-        let stride = Int(ck_bf16_activation_stride(columns))
-        // [n, stride] bf16 in the f32 activation scratch, which holds twice that.
-        let xp = UnsafeMutableRawPointer(scratch.activations).assumingMemoryBound(to: UInt16.self)
-        let perChunk = max(1, 16384 / columns)
-        pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
-            let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
-            ck_prepare_activations_bf16(x + t0 * columns, columns, t1 - t0, columns, xp + t0 * stride)
-        }
-        let schedule = RowSchedule(rows: w.rows, threads: pool.threadCount,
-                                   minimumRows: max(16, 65536 / max(1, columns * n)))
-        let data = w.data.assumingMemoryBound(to: UInt16.self), rows = w.rows, acc: Int32 = accumulate ? 1 : 0
-        pool.parallelFor(schedule.count) { c in
-            let range = schedule.bounds(c)
-            if range.isEmpty { return }
-            ck_matmul_rows_bf16dot(data, columns, range.lowerBound, range.upperBound, xp, n, y, rows, acc)
+            if bf16Activations {
+                ck_matmul_rows_bf16dot(data.assumingMemoryBound(to: UInt16.self), columns, range.lowerBound,
+                                       range.upperBound, xh, n, y, rows, acc)
+            } else {
+                ck_matmul_rows(isa.code, type, data, columns, range.lowerBound, range.upperBound, xp, n, y, rows, acc)
+            }
         }
     }
 
