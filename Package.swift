@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "WorkerTests",
                     dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "ServingTestSupport", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
-        .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "specula", nioCore, nioPosix, nioEmbedded],
+        .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "ServingTestSupport", "specula", nioCore, nioPosix, nioEmbedded],
                     exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
                     swiftSettings: strict),
@@ -110,6 +110,6 @@ let package = Package(
         .testTarget(name: "ServeBenchmarkTests", dependencies: ["ServeBenchmark", nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
         // Deploy/: unit files (systemd-analyze verify), install.sh, units started as systemd would.
         .testTarget(name: "DeployTests", dependencies: ["SystemdNotify", "ServingTestSupport", "Wire", "specula"], swiftSettings: strict),
-        .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
+        .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServingTestSupport", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

@@ -19,12 +19,7 @@ struct InstalledTree {
     var cacheRoot: String { root.appendingPathComponent("cache").path }
 
     static var builtExecutable: String {
-        get throws {
-            let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let candidate = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("specula").path
-            guard FileManager.default.isExecutableFile(atPath: candidate) else { throw ProcessError("specula not built at \(candidate)") }
-            return candidate
-        }
+        get throws { try BuiltSpecula.executable.path }
     }
 
     static var currentUser: String { String(cString: getpwuid(getuid())!.pointee.pw_name) }

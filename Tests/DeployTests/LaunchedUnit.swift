@@ -81,13 +81,9 @@ final class LaunchedUnit {
     func terminate() { Glibc.kill(mainPID, SIGTERM) }
 
     func waitForExit(within timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        guard let status = try await process.exitStatus(within: timeout) else { return nil }
         while let message = try listener.poll() { notifications.append(message) }
-        return process.terminationStatus
+        return status
     }
 
     /// SIGKILL whatever is left (the test's `defer`).

@@ -15,16 +15,7 @@ final class WorkerProcess {
     let directory: URL
     private let logURL: URL
 
-    static var executable: URL {
-        get throws {
-            let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let candidate = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("specula")
-            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-                throw ProcessError("specula executable not found at \(candidate.path)")
-            }
-            return candidate
-        }
-    }
+    static var executable: URL { get throws { try BuiltSpecula.executable } }
 
     /// Settings that keep a test worker fast and deterministic: no drafter, one compute thread, a small
     /// cache, short heartbeat and reconnect timings.
@@ -62,20 +53,12 @@ final class WorkerProcess {
 
     /// Waits for the exit; nil when it is still running after `timeout`.
     func waitForExit(within timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        try await process.exitStatus(within: timeout)
     }
 
     /// SIGKILL (the worker drains on SIGTERM, so that would not end it) and clean up.
     func kill() {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.killAndReap()
         try? FileManager.default.removeItem(at: directory)
     }
 }
