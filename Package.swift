@@ -64,6 +64,9 @@ let package = Package(
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
         .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, nioTLS, logging],
                 swiftSettings: strict),
+        // h2load against HTTPServer and against nghttpd: see Tests/HTTPFrontendBench/main.swift.
+        .executableTarget(name: "HTTPFrontendBench", dependencies: ["HTTPFrontend", nioCore, nioPosix, logging],
+                          path: "Tests/HTTPFrontendBench", swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.

@@ -38,16 +38,21 @@ struct LoopResponseSink<Target: ResponseTarget>: ResponseSink {
 
     private func hop(_ send: @escaping @Sendable () -> EventLoopFuture<Void>?) -> EventLoopFuture<Void> {
         let loop = target.eventLoop
+        if loop.inEventLoop {  // a service task running on the connection's loop
+            return send() ?? loop.makeFailedFuture(HTTPFrontendError.clientGone)
+        }
         return loop.flatSubmit { send() ?? loop.makeFailedFuture(HTTPFrontendError.clientGone) }
     }
 }
 
 extension StreamResponseWriter {
-    /// Runs the service for `request` in its own task, then ends whatever response it left open.
-    func serve(_ request: HTTPServerRequest, with service: any HTTPService) -> Task<Void, Never> {
-        Task {
+    /// Runs the service for `request` in its own task (on `executor` when given), then ends whatever
+    /// response it left open.
+    func serve(_ request: HTTPServerRequest, with service: any HTTPService,
+               on executor: (any TaskExecutor)?) -> Task<Void, Never> {
+        Task(executorPreference: executor) {
             await service.handle(request, response: self)
-            await finishAfterService()
+            await self.finishAfterService()
         }
     }
 }
