@@ -212,6 +212,11 @@ extension HTTP1Handler: ResponseTarget {
         if body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         return sendEnd(requestID: requestID)
     }
+
+    func abort(requestID: UInt64) {
+        guard let context, activeRequest(requestID) != nil else { return }
+        close(context: context)
+    }
 }
 
 extension HTTP1Handler {

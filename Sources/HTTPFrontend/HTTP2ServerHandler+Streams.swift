@@ -147,6 +147,12 @@ extension HTTP2ServerHandler: ResponseTarget {
         return promise.futureResult
     }
 
+    func abort(requestID id: Int32) {
+        guard servingStream(id) != nil else { return }
+        session?.resetStream(id, errorCode: NGHTTP2_INTERNAL_ERROR.rawValue)
+        scheduleFlush()
+    }
+
     private func resume(_ id: Int32, _ stream: HTTP2StreamState) {
         if stream.deferred {
             stream.deferred = false

@@ -9,6 +9,7 @@ protocol ResponseTarget: AnyObject, SendableMetatype {
     func sendBody(_ chunk: ByteBuffer, requestID: RequestID) -> EventLoopFuture<Void>?
     func sendEnd(requestID: RequestID) -> EventLoopFuture<Void>?
     func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer, requestID: RequestID) -> EventLoopFuture<Void>?
+    func abort(requestID: RequestID)
 }
 
 /// The ``ResponseSink`` of both protocols: hops from the service's task to the handler's event loop.
@@ -34,6 +35,11 @@ struct LoopResponseSink<Target: ResponseTarget>: ResponseSink {
     func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer) -> EventLoopFuture<Void> {
         let (target, id) = (target, requestID)
         return hop { target.value.sendWhole(head, body: body, requestID: id) }
+    }
+
+    func abort() {
+        let (target, id) = (target, requestID)
+        target.eventLoop.execute { target.value.abort(requestID: id) }
     }
 
     private func hop(_ send: @escaping @Sendable () -> EventLoopFuture<Void>?) -> EventLoopFuture<Void> {

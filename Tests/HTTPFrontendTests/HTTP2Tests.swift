@@ -151,6 +151,14 @@ struct HTTP2Tests {
         #expect(connection.client.response(stream).status == 500)
     }
 
+    @Test func aResponseShortOfItsContentLengthIsReset() async throws {
+        let connection = try await HTTP2TestConnection(service: TestService())
+        let stream = try connection.client.request("GET", "/short")
+        try await connection.run(until: "closed") { connection.client.isClosed(stream) }
+        #expect(connection.client.response(stream).closeCode != NGHTTP2_NO_ERROR.rawValue)
+        #expect(connection.server.isActive)
+    }
+
     @Test func aRequestWhileDrainingGets503() async throws {
         let lifecycle = ServerLifecycle()
         _ = lifecycle.beginDraining()
