@@ -150,7 +150,10 @@ final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ConnectionIdleEvent {
-            if case .idle = state { close(context: context) }
+            switch state {
+            case .idle, .receiving: close(context: context)  // nothing asked yet, or an upload that stalled
+            case .responding, .closing: break
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -96,8 +96,9 @@ final class HTTP2ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             session?.submitGoAway()
             flushOutput()
         case is ConnectionIdleEvent:
-            if streams.isEmpty {
-                session?.submitGoAway()
+            // Streams only receiving (a stalled upload) do not keep a silent connection.
+            if !streams.values.contains(where: { $0.phase == .serving }) {
+                session?.terminate(errorCode: NGHTTP2_NO_ERROR.rawValue)
                 flushOutput()
             }
         default:

@@ -158,5 +158,10 @@ struct HTTP1Tests {
         let idle = try await HTTP1TestClient(service: service, limits: limits, fullSetup: true)
         await idle.server.testingEventLoop.advanceTime(by: .seconds(6))
         try await idle.waitForClose()
+
+        let stalled = try await HTTP1TestClient(service: service, limits: limits, fullSetup: true)
+        try await stalled.send(.POST, "/echo", headers: [("content-length", "100")], end: false)
+        await stalled.server.testingEventLoop.advanceTime(by: .seconds(6))
+        try await stalled.waitForClose()
     }
 }

@@ -192,6 +192,15 @@ struct HTTP2Tests {
         #expect(connection.client.goAway?.errorCode == NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
     }
 
+    @Test func aStalledUploadDoesNotKeepAnIdleConnection() async throws {
+        let connection = try await HTTP2TestConnection(service: TestService(), limits: HTTPLimits(idleTimeout: .seconds(5)))
+        try connection.client.request("POST", "/echo", holdOpen: true)
+        try await connection.exchange()
+        await connection.server.testingEventLoop.advanceTime(by: .seconds(6))
+        try await connection.waitForClose()
+        #expect(connection.client.goAway?.errorCode == NGHTTP2_NO_ERROR.rawValue)
+    }
+
     @Test func quiescingSendsGoAwayAndLetsStartedStreamsFinish() async throws {
         let service = TestService()
         let connection = try await HTTP2TestConnection(service: service)
