@@ -20,6 +20,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let nioTLS = Target.Dependency.product(name: "NIOTLS", package: "swift-nio")
 
 let package = Package(
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libnghttp2-dev, libopenblas-dev, libzstd-dev).
@@ -64,6 +66,16 @@ let package = Package(
         // The public face's protocols: HTTP/2 (libnghttp2), HTTP/1.1 (NIOHTTP1), TLS with ALPN (NIOSSL).
         .target(name: "HTTPFrontend", dependencies: ["CNGHTTP2", nioCore, nioPosix, nioHTTP1, nioSSL, nioTLS, logging],
                 swiftSettings: strict),
+        // The router: worker listener, shared queue per model, failover, the OpenAI API behind HTTPFrontend
+        // (ModelFormat for its JSON value type only: the router stays model-agnostic).
+        .target(name: "Router", dependencies: ["Wire", "HTTPFrontend", "ModelFormat", nioCore, nioPosix, logging, metrics, prometheus],
+                swiftSettings: strict),
+        // Settings from flags, SPECULA_* variables and a key = value file, checked against one schema.
+        .target(name: "ServiceSettings", swiftSettings: strict),
+        // `specula bench serve`: a streaming HTTP/1.1 client, SSE, vLLM's serving metrics, the SVG plot.
+        .target(name: "ServeBenchmark", dependencies: [nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
+        // sd_notify(3) over a Unix datagram socket: readiness, stopping, status and watchdog pings.
+        .target(name: "SystemdNotify", swiftSettings: strict),
         // h2load against HTTPServer and against nghttpd: see Tests/HTTPFrontendBench/main.swift.
         .executableTarget(name: "HTTPFrontendBench", dependencies: ["HTTPFrontend", nioCore, nioPosix, logging],
                           path: "Tests/HTTPFrontendBench", swiftSettings: strict),
@@ -72,7 +84,8 @@ let package = Package(
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "CZstd", "CNGHTTP2", argumentParser, logging],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "Wire", "Router", "HTTPFrontend",
+                           "SystemdNotify", "ServiceSettings", "ServeBenchmark", "CZstd", "CNGHTTP2", argumentParser, logging, nioCore, nioPosix],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -85,10 +98,21 @@ let package = Package(
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
-        .testTarget(name: "WorkerTests", dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "specula", nioCore, nioPosix],
+        // A router double built from the wire module, for the worker and deployment tests.
+        .target(name: "ServingTestSupport", dependencies: ["Wire", nioCore, nioPosix], path: "Tests/ServingTestSupport",
+                swiftSettings: strict),
+        .testTarget(name: "WorkerTests",
+                    dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "ServingTestSupport", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
+        .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "specula", nioCore, nioPosix, nioEmbedded],
+                    exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
                     swiftSettings: strict),
-        .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
+        .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
+        .testTarget(name: "ServiceSettingsTests", dependencies: ["ServiceSettings"], swiftSettings: strict),
+        .testTarget(name: "ServeBenchmarkTests", dependencies: ["ServeBenchmark", nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
+        // Deploy/: unit files (systemd-analyze verify), install.sh, units started as systemd would.
+        .testTarget(name: "DeployTests", dependencies: ["SystemdNotify", "ServingTestSupport", "Wire", "specula"], swiftSettings: strict),
+        .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

@@ -162,11 +162,12 @@ extension InferenceEngine {
     }
 
     /// Appends sampled tokens to a request in order, applying EOS, stop strings, max tokens and the
-    /// context limit; emits one `.tokens` event and, when it ends, `.finished`. Returns (tokens taken, finished).
+    /// context limit; emits one `.tokens` event (ids only with the text they complete, see
+    /// `OutputGate`) and, when it ends, `.finished`. Returns (tokens taken, finished).
     func emit(_ tokens: [Int], for id: UInt64, events: inout [EngineEvent]) -> (Int, Bool) {
         guard var state = requests[id] else { return (0, true) }
-        var ids: [Int] = []
-        var text = ""
+        var sent = OutputGate.Output()
+        var taken = 0
         var reason: FinishReason?
         var endOfText = false
         for token in tokens {
@@ -175,14 +176,15 @@ extension InferenceEngine {
                 endOfText = true
                 break
             }
-            ids.append(token)
+            taken += 1
             state.tokens.append(token)
             state.generated += 1
             state.sampler.record(token)
             state.draftState?.append(Int32(token))
-            let output = state.stopMatcher.push(state.detokenizer.push(token))
-            text += output.text
-            if output.stop != nil {
+            let output = state.output.push(token)
+            sent.ids += output.ids
+            sent.text += output.text
+            if output.stopped {
                 reason = .stop
                 break
             }
@@ -194,18 +196,19 @@ extension InferenceEngine {
         }
         if endOfText {
             // Nothing more will come: release what the detokenizer and stop matcher hold back.
-            let tail = state.stopMatcher.push(state.detokenizer.finish())
-            text += tail.text
-            if tail.stop == nil { text += state.stopMatcher.finish() } else { reason = .stop }
+            let tail = state.output.finish()
+            sent.ids += tail.ids
+            sent.text += tail.text
+            if tail.stopped { reason = .stop }
         }
         requests[id] = state
-        if !ids.isEmpty || !text.isEmpty {
-            events.append(.tokens(request: id, ids: ids, text: text))
+        if !sent.ids.isEmpty || !sent.text.isEmpty {
+            events.append(.tokens(request: id, ids: sent.ids, text: sent.text))
         }
         if let reason {
             events += finish(id, reason: reason)
-            return (ids.count, true)
+            return (taken, true)
         }
-        return (ids.count, false)
+        return (taken, false)
     }
 }

@@ -22,8 +22,8 @@ final class RequestState {
     /// Tokens generated for this request (including `producedIDs`).
     var generated: Int
     var sampler: Sampler
-    var detokenizer: StreamingDetokenizer
-    var stopMatcher: StopMatcher
+    /// Ids → text, stop strings, and ids held back with the text they complete.
+    var output: OutputGate
     var speculation = SpeculationCounts()
     /// Admission order, to pick the youngest running request as the preemption victim.
     var admittedAt = 0
@@ -33,6 +33,7 @@ final class RequestState {
     /// path probabilities to how this request actually accepts.
     var recentAccepted = 0.0
     var recentPredicted = 0.0
+    var draftBackoff = DraftBackoff()
 
     init(request: GenerationRequest, tokenizer: Tokenizer) {
         self.request = request
@@ -40,9 +41,7 @@ final class RequestState {
         generated = request.producedIDs.count
         sampler = Sampler(parameters: request.parameters, promptIDs: request.promptIDs)
         for token in request.producedIDs { sampler.record(token) }
-        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true,
-                                           priorIDs: request.promptIDs + request.producedIDs)
-        stopMatcher = StopMatcher(stops: request.stopStrings)
+        output = OutputGate(tokenizer: tokenizer, priorIDs: request.promptIDs + request.producedIDs, stopStrings: request.stopStrings)
         if request.speculation != .off {
             draftState = RequestDraftState(prompt: tokens.map { Int32($0) })
         }

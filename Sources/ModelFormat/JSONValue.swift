@@ -1,8 +1,9 @@
 import Foundation
 
-/// A parsed JSON document, used for config.json and safetensors headers. Integers are kept exact
-/// (safetensors offsets), everything else as in JSON.
-enum JSONValue: Decodable, Equatable {
+/// A parsed JSON document, used for config.json and safetensors headers (and by the router for
+/// request bodies). Integers are kept exact (safetensors offsets), booleans apart from numbers,
+/// everything else as in JSON.
+public enum JSONValue: Decodable, Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -11,7 +12,7 @@ enum JSONValue: Decodable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -33,9 +34,19 @@ enum JSONValue: Decodable, Equatable {
     /// Parses `data`; malformed JSON becomes `badHeader` naming `file` and `what` (e.g. "config.json").
     static func parse(_ data: Data, file: String, what: String) throws -> JSONValue {
         do {
+            return try decode(data)
+        } catch {
+            throw ModelFormatError(.badHeader, file: file, "\(what) is not valid JSON (\(error.description))")
+        }
+    }
+
+    /// Parses `data`.
+    /// - Throws: ``JSONSyntaxError`` saying what is wrong, in one line.
+    public static func decode(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
+        do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw ModelFormatError(.badHeader, file: file, "\(what) is not valid JSON (\(Self.summary(of: error)))")
+            throw JSONSyntaxError(description: summary(of: error))
         }
     }
 
@@ -47,7 +58,8 @@ enum JSONValue: Decodable, Equatable {
         return String(describing: error).split(separator: "\n").first.map(String.init) ?? "parse error"
     }
 
-    var kind: String {
+    /// "a string", "an array", … for error messages.
+    public var kind: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -81,6 +93,11 @@ enum JSONValue: Decodable, Equatable {
     }
 
     var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+}
+
+/// Text that is not JSON: what the parser found, one line.
+public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    public let description: String
 }
 
 /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).

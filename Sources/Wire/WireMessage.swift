@@ -14,6 +14,9 @@ public enum WireMessage: Sendable, Equatable {
     case cancel(Cancel)
     case heartbeat(Heartbeat)
     case drain(Drain)
+    case tokenize(TokenizeRequest)
+    case detokenize(DetokenizeRequest)
+    case tokenization(TokenizationResult)
     case error(ErrorMessage)
 
     /// The frame type byte of this message.
@@ -31,6 +34,9 @@ public enum WireMessage: Sendable, Equatable {
         case .cancel: .cancel
         case .heartbeat: .heartbeat
         case .drain: .drain
+        case .tokenize: .tokenize
+        case .detokenize: .detokenize
+        case .tokenization: .tokenization
         case .error: .error
         }
     }
@@ -51,20 +57,23 @@ public struct MessageType: Hashable, Sendable, CustomStringConvertible {
     public static let tokens = MessageType(rawValue: 0x22)
     public static let finish = MessageType(rawValue: 0x23)
     public static let cancel = MessageType(rawValue: 0x24)
+    public static let tokenize = MessageType(rawValue: 0x25)
+    public static let detokenize = MessageType(rawValue: 0x26)
+    public static let tokenization = MessageType(rawValue: 0x27)
     public static let heartbeat = MessageType(rawValue: 0x30)
     public static let drain = MessageType(rawValue: 0x31)
     public static let error = MessageType(rawValue: 0x3F)
 
     /// Whether a router receives this type once authenticated (`register`, `credits`, `tokens`,
-    /// `finish`, `drain`, `heartbeat`, `error`).
+    /// `finish`, `tokenization`, `drain`, `heartbeat`, `error`).
     public var isSentByWorker: Bool {
-        [.register, .credits, .tokens, .finish, .drain, .heartbeat, .error].contains(self)
+        [.register, .credits, .tokens, .finish, .tokenization, .drain, .heartbeat, .error].contains(self)
     }
 
     /// Whether a worker receives this type once authenticated (`registration`, `assign`, `cancel`,
-    /// `heartbeat`, `error`).
+    /// `tokenize`, `detokenize`, `heartbeat`, `error`).
     public var isSentByRouter: Bool {
-        [.registration, .assign, .cancel, .heartbeat, .error].contains(self)
+        [.registration, .assign, .cancel, .tokenize, .detokenize, .heartbeat, .error].contains(self)
     }
 
     /// Types allowed before authentication completes (and never compressed).
@@ -84,6 +93,9 @@ public struct MessageType: Hashable, Sendable, CustomStringConvertible {
         case .cancel: "cancel"
         case .heartbeat: "heartbeat"
         case .drain: "drain"
+        case .tokenize: "tokenize"
+        case .detokenize: "detokenize"
+        case .tokenization: "tokenization"
         case .error: "error"
         default: "0x\(hex(rawValue))"
         }
@@ -106,6 +118,9 @@ extension WireMessage {
         case .cancel(let m): m.encode(into: &buffer)
         case .heartbeat(let m): m.encode(into: &buffer)
         case .drain(let m): m.encode(into: &buffer)
+        case .tokenize(let m): m.encode(into: &buffer)
+        case .detokenize(let m): m.encode(into: &buffer)
+        case .tokenization(let m): m.encode(into: &buffer)
         case .error(let m): m.encode(into: &buffer)
         }
     }
@@ -127,9 +142,12 @@ extension WireMessage {
         case .cancel: self = .cancel(try Cancel(from: &reader))
         case .heartbeat: self = .heartbeat(try Heartbeat(from: &reader))
         case .drain: self = .drain(try Drain(from: &reader))
+        case .tokenize: self = .tokenize(try TokenizeRequest(from: &reader))
+        case .detokenize: self = .detokenize(try DetokenizeRequest(from: &reader))
+        case .tokenization: self = .tokenization(try TokenizationResult(from: &reader))
         case .error: self = .error(try ErrorMessage(from: &reader))
         default:
-            throw WireError(.unknownFrameType, "frame type \(type) is not defined in protocol version \(WireVersion.current); expected one of 0x01-0x03, 0x10-0x11, 0x20-0x24, 0x30-0x31, 0x3f")
+            throw WireError(.unknownFrameType, "frame type \(type) is not defined in protocol version \(WireVersion.current); expected one of 0x01-0x03, 0x10-0x11, 0x20-0x27, 0x30-0x31, 0x3f")
         }
         try reader.finish()
     }

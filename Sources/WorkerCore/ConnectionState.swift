@@ -38,6 +38,9 @@ public struct ConnectionState: Sendable, Equatable {
     /// Whether the connection is registered and takes new work (so it may be granted credits).
     public var acceptsWork: Bool { phase == .registered }
 
+    /// Whether the router may ask for tokenization on this connection (registered, also while draining).
+    public var acceptsTokenization: Bool { phase == .registered || phase == .draining }
+
     /// Starts a connection attempt; false when one is under way or the worker stops.
     public mutating func startConnecting() -> Bool {
         guard phase == .disconnected else { return false }

@@ -66,24 +66,13 @@ public struct WorkerModel: Sendable {
         case .text(let text):
             return tokenizer.promptIDs(text)
         case .chat(let messages):
-            guard let source = tokenizer.chatTemplate else {
-                throw WorkerError("chat prompt: model '\(id)' has no chat template (tokenizer_config.json 'chat_template'); send text or token ids")
-            }
-            let rendered: String
-            do {
-                rendered = try ChatTemplate(source: source).render(
-                    messages: messages.map { Tokenization.ChatMessage(role: $0.role, content: $0.content) },
-                    addGenerationPrompt: true, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
-            } catch {
-                throw WorkerError("chat prompt: the chat template failed: \(error)")
-            }
-            return tokenizer.encode(rendered, addSpecialTokens: false)
+            return tokenizer.encode(try render(messages, addGenerationPrompt: true), addSpecialTokens: false)
         case .tokens(let ids):
             return try checkedIDs(ids, field: "prompt token ids")
         }
     }
 
-    private func checkedIDs(_ ids: [UInt32], field: String) throws -> [Int] {
+    func checkedIDs(_ ids: [UInt32], field: String) throws -> [Int] {
         if let bad = ids.first(where: { Int($0) >= vocabularySize }) {
             throw WorkerError("\(field): token id \(bad) is outside the vocabulary [0, \(vocabularySize))")
         }

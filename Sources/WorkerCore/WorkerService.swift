@@ -31,15 +31,17 @@ public final class WorkerService: @unchecked Sendable {
     let configuration: WorkerConfiguration
     let model: WorkerModel
     let logger: Logger
-    private var engine: EngineThread
-    private var links: [RouterLink]
-    private var routes: [UInt64: Route] = [:]
+    private(set) var engine: EngineThread
+    private(set) var links: [RouterLink]
+    private(set) var routes: [UInt64: Route] = [:]
     private var nextEngineID: UInt64 = 1
-    private var draining = false
+    private(set) var draining = false
     private var finishing = false
     private var metrics = WorkerMetrics()
     private let tokenizing = DispatchQueue(label: "specula-worker-tokenize")
     private let done: EventLoopPromise<Void>
+    /// Status reports and the watchdog (`WorkerService+Supervision.swift`).
+    var supervision = Supervision()
 
     /// Starts the engine thread; call ``start()`` to connect.
     public init(configuration: WorkerConfiguration, model: WorkerModel, engine: sending InferenceEngine, logger: Logger) {
@@ -216,6 +218,10 @@ public final class WorkerService: @unchecked Sendable {
         case .assign(let assignment): assign(assignment, on: link)
         case .cancel(let cancel):
             if let engineID = link.engineIDs[cancel.requestID] { stop(engineID) }
+        case .tokenize(let request):
+            answerTokenization(on: link) { $0.answer(request) }
+        case .detokenize(let request):
+            answerTokenization(on: link) { $0.answer(request) }
         case .heartbeat:
             break
         case .error(let error):
@@ -268,6 +274,24 @@ public final class WorkerService: @unchecked Sendable {
             tokenizing.async {
                 let request = Result { try model.request(for: assignment, engineID: engineID) }
                 self.loop.execute { self.admit(engineID, request) }
+            }
+        }
+    }
+
+    /// Answers a router's `tokenize` or `detokenize` off the event loop (like prompts, long text takes a
+    /// while), on the connection that asked, if it is still up.
+    private func answerTokenization(on link: RouterLink, _ work: @escaping @Sendable (WorkerModel) -> TokenizationResult) {
+        guard link.state.acceptsTokenization else {
+            link.fail(WireError(.unexpectedFrame, "worker received a tokenization request in phase \(link.state.phase); expected it only after registration"))
+            return
+        }
+        let generation = link.generation
+        let model = self.model
+        tokenizing.async {
+            let result = work(model)
+            self.loop.execute {
+                guard link.generation == generation else { return }
+                link.send(.tokenization(result))
             }
         }
     }
@@ -393,6 +417,7 @@ public final class WorkerService: @unchecked Sendable {
         guard !draining else { return }
         draining = true
         logger.info("draining", metadata: ["reason": "\(reason)", "in_flight": "\(routes.count)"])
+        statusChanged()
         for link in links {
             link.reconnectTask?.cancel()
             let outcome = link.state.drain(reason: reason)
@@ -419,6 +444,7 @@ public final class WorkerService: @unchecked Sendable {
 
     private func updateConnectionGauge() {
         metrics.registeredConnections.record(links.filter { $0.state.acceptsWork }.count)
+        statusChanged()
     }
 }
 

@@ -12,16 +12,19 @@ struct CLITests {
         #expect(result.stdout.contains("openblas"))
     }
 
-    @Test("commands of later milestones refuse clearly", arguments: [
-        ["serve"], ["router"],
-        ["bench", "serve", "--url", "http://127.0.0.1:1", "--prompts", "x.jsonl"],
+    @Test("router and serve refuse bad settings with one line before listening", arguments: [
+        (["router", "--listen", "127.0.0.1:0"], "no worker token"),
+        (["router", "--listen", "nowhere", "--worker-token-file", "/dev/null"], "--listen 'nowhere'"),
+        (["serve", "--workers", "0"], "--workers 0"),
+        (["serve", "--port", "0", "--speculate", "maybe"], "--speculate 'maybe'"),
+        (["serve", "--port", "0", "--tls-cert", "c.pem"], "--tls-cert and --tls-key go together"),
+        (["serve", "--port", "0", "--api-key-file", "/no/such/keys"], "cannot be read"),
     ])
-    func notAvailableYet(arguments: [String]) throws {
-        let result = try SpeculaProcess.run(arguments)
+    func serviceRefusals(arguments: [String], message: String) throws {
+        let result = try SpeculaProcess.run(arguments, environment: ["SPECULA_WORKER_TOKEN": ""])
         #expect(result.status != 0)
-        #expect(result.stdout.isEmpty)
         #expect(result.stderr.hasPrefix("error: "))
-        #expect(result.stderr.contains("not available yet"))
+        #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 

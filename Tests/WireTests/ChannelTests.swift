@@ -152,6 +152,7 @@ struct ChannelTests {
 
     @Test("after the handshake: wrong direction, no register first, a second register", arguments: [
         ([WireMessage.assign(Samples.assignment)], "router received assign, which only a router sends"),
+        ([Samples.all[3], .detokenize(DetokenizeRequest(requestID: 1, tokenIDs: [1]))], "router received detokenize, which only a router sends"),
         ([.credits(Credits(count: 1))], "worker sent credits before register"),
         ([Samples.all[3], .credits(Credits(count: 1)), Samples.all[3]], "worker sent register twice"),
     ])

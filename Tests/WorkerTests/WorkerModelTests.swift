@@ -46,8 +46,30 @@ import Wire
                 bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
             #expect(try model.request(for: assignment, engineID: 1).promptIDs == tokenizer.encode(rendered, addSpecialTokens: false))
         } else {
-            #expect(throws: WorkerError.self) { try model.request(for: assignment, engineID: 1) }
+            #expect(try model.request(for: assignment, engineID: 1).promptIDs == tokenizer.promptIDs("hello"),
+                    "without a template, a one-message chat is the completion prompt of its content")
         }
+    }
+
+    @Test func chatWithoutTemplateJoinsContentsByNewlines() throws {
+        guard tokenizer.chatTemplate == nil else { return }
+        let messages = [Wire.ChatMessage(role: "system", content: "# utils"), Wire.ChatMessage(role: "user", content: "def f():")]
+        let assignment = Assignment(requestID: 1, prompt: .chat(messages), maxTokens: 4)
+        #expect(try model.request(for: assignment, engineID: 1).promptIDs == tokenizer.promptIDs("# utils\ndef f():"))
+    }
+
+    @Test func tokenizeAndDetokenizeAnswerTheRouter() throws {
+        let text = "def fibonacci(n):"
+        let ids = tokenizer.promptIDs(text).map { UInt32($0) }
+        #expect(model.answer(TokenizeRequest(requestID: 5, addSpecialTokens: true, prompt: .text(text)))
+                == TokenizationResult(requestID: 5, tokenIDs: ids))
+        let plain = tokenizer.encode(text, addSpecialTokens: false).map { UInt32($0) }
+        #expect(model.answer(TokenizeRequest(requestID: 6, addSpecialTokens: false, prompt: .text(text))).tokenIDs == plain)
+        #expect(model.answer(TokenizeRequest(requestID: 7, addSpecialTokens: false, prompt: .chat([Wire.ChatMessage(role: "user", content: text)])))
+                .tokenIDs == ids, "the chat of one message tokenizes like generation's prompt")
+        #expect(model.answer(DetokenizeRequest(requestID: 8, skipSpecialTokens: true, tokenIDs: ids)) == TokenizationResult(requestID: 8, text: text))
+        let bad = model.answer(DetokenizeRequest(requestID: 9, tokenIDs: [UInt32(tokenizer.vocabularySize)]))
+        #expect(bad.requestID == 9 && bad.text.isEmpty && bad.errorMessage.contains("outside the vocabulary"))
     }
 
     @Test func badRequestsAreRefusedWithAReason() {

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +35,8 @@ final class WorkerProcess {
 
     /// Starts `specula worker --router ROUTERS ...` with `token` in its token file; without a datastore
     /// speculation is off.
-    init(routers: [Int], token: [UInt8] = WorkerProcess.token, datastore: String? = nil) throws {
+    init(routers: [Int], token: [UInt8] = WorkerProcess.token, datastore: String? = nil,
+         environment extra: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("specula-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tokenFile = directory.appendingPathComponent("token")
@@ -47,6 +49,7 @@ final class WorkerProcess {
             + (datastore.map { ["--speculate", "on", "--datastore", $0] } ?? ["--speculate", "off"])
         var environment = ProcessInfo.processInfo.environment
         environment["SPECULA_CACHE"] = directory.appendingPathComponent("cache").path
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: logURL)

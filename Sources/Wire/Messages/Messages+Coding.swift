@@ -191,3 +191,51 @@ extension Finish {
         errorMessage = try reader.string("error_message")
     }
 }
+
+// MARK: - Tokenization
+
+extension TokenizeRequest {
+    func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(requestID)
+        buffer.writeWireBool(addSpecialTokens)
+        buffer.writeWireBool(addGenerationPrompt)
+        prompt.encode(into: &buffer)
+    }
+
+    init(from reader: inout PayloadReader) throws(WireError) {
+        requestID = try reader.integer("request_id")
+        addSpecialTokens = try reader.bool("add_special_tokens")
+        addGenerationPrompt = try reader.bool("add_generation_prompt")
+        prompt = try Prompt(from: &reader)
+    }
+}
+
+extension DetokenizeRequest {
+    func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(requestID)
+        buffer.writeWireBool(skipSpecialTokens)
+        buffer.writeWireTokenIDs(tokenIDs)
+    }
+
+    init(from reader: inout PayloadReader) throws(WireError) {
+        requestID = try reader.integer("request_id")
+        skipSpecialTokens = try reader.bool("skip_special_tokens")
+        tokenIDs = try reader.tokenIDs("token_ids")
+    }
+}
+
+extension TokenizationResult {
+    func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(requestID)
+        buffer.writeWireTokenIDs(tokenIDs)
+        buffer.writeWireString(text)
+        buffer.writeWireString(errorMessage)
+    }
+
+    init(from reader: inout PayloadReader) throws(WireError) {
+        requestID = try reader.integer("request_id")
+        tokenIDs = try reader.tokenIDs("token_ids")
+        text = try reader.string("text")
+        errorMessage = try reader.string("error_message")
+    }
+}
