@@ -76,6 +76,9 @@ let package = Package(
         .target(name: "ServeBenchmark", dependencies: [nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
         // sd_notify(3) over a Unix datagram socket: readiness, stopping, status and watchdog pings.
         .target(name: "SystemdNotify", swiftSettings: strict),
+        // h2load against HTTPServer and against nghttpd: see Tests/HTTPFrontendBench/main.swift.
+        .executableTarget(name: "HTTPFrontendBench", dependencies: ["HTTPFrontend", nioCore, nioPosix, logging],
+                          path: "Tests/HTTPFrontendBench", swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
