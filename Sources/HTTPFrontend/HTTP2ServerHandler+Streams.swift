@@ -14,6 +14,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
 
     func requestHeadersComplete(_ id: Int32, endStream: Bool) {
         guard let stream = streams[id], stream.phase == .receiving else { return }
+        stream.requestEnded = endStream
         if connection.lifecycle.isDraining {
             return reject(id, stream, 503, "the server is shutting down; retry on a new connection")
         }
@@ -35,6 +36,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     }
 
     func requestEnded(_ id: Int32) {
+        streams[id]?.requestEnded = true
         guard let stream = streams[id], stream.phase == .receiving else { return }
         guard let request = stream.head.request(body: stream.body.bytes, isTLS: connection.isTLS,
                                                 remoteAddress: connection.remoteAddress) else {
@@ -58,6 +60,14 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         if !resetLimiter.allowReset(at: context.eventLoop.now) {
             connection.logger.info("HTTP/2 client resets streams faster than allowed; GOAWAY(ENHANCE_YOUR_CALM)", metadata: peer)
             session?.terminate(errorCode: NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+        }
+    }
+
+    func responseEndSent(_ id: Int32) {
+        // An answer before the whole request (413 mid-upload): RFC 9113 §8.1 lets the server ask the
+        // client to stop sending with RST_STREAM(NO_ERROR) once its response is complete.
+        if let stream = streams[id], stream.phase == .rejected, !stream.requestEnded {
+            session?.resetStream(id, errorCode: NGHTTP2_NO_ERROR.rawValue)
         }
     }
 

@@ -62,6 +62,8 @@ final class HTTP2StreamState {
     }
 
     var phase = Phase.receiving
+    /// The client ended its side (END_STREAM on its HEADERS, DATA or trailers).
+    var requestEnded = false
     var head: HTTP2RequestHead
     var body: RequestBody
     var writer: StreamResponseWriter?

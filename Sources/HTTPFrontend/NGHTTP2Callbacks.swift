@@ -26,6 +26,11 @@ enum NGHTTP2Callbacks {
             NGHTTP2Session.from(userData).delegate.dataReceived(stream, UnsafeRawBufferPointer(start: data, count: length))
             return 0
         }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
+            guard let frame, frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 else { return 0 }
+            NGHTTP2Session.from(userData).delegate.responseEndSent(frame.pointee.hd.stream_id)
+            return 0
+        }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, userData in
             NGHTTP2Session.from(userData).delegate.streamClosed(stream, errorCode: errorCode)
             return 0

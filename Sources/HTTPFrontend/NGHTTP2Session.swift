@@ -16,6 +16,8 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     func requestEnded(_ stream: Int32)
     /// The client sent RST_STREAM for `stream`.
     func resetReceived(_ stream: Int32)
+    /// A frame ending the response on `stream` (END_STREAM) went out.
+    func responseEndSent(_ stream: Int32)
     /// `stream` is closed; `errorCode` is `NGHTTP2_NO_ERROR` after a complete exchange.
     func streamClosed(_ stream: Int32, errorCode: UInt32)
     /// Fills `buffer` with response body bytes of `stream`.

@@ -62,6 +62,13 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A failed TLS handshake, a reset before the first request: nobody to answer.
+        connection.logger.debug("connection closed before its protocol was known: \(error)",
+                                metadata: ["peer": "\(connection.remoteAddress ?? "?")"])
+        context.close(promise: nil)
+    }
+
     private func decideFromBytes(context: ChannelHandlerContext) {
         guard let buffered else { return }
         switch Self.decide(buffered) {

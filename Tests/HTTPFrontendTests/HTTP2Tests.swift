@@ -124,6 +124,16 @@ struct HTTP2Tests {
         #expect(connection.client.response(after).status == 200)
     }
 
+    @Test func after413TheClientIsToldToStopSending() async throws {
+        let limits = HTTPLimits(maxBodyBytes: 100, initialStreamWindowBytes: 65_535)
+        let connection = try await HTTP2TestConnection(service: TestService(), limits: limits)
+        let stream = try connection.client.request("POST", "/echo", body: String(repeating: "z", count: 1_000_000))
+        try await connection.run(until: "refused") { connection.client.isClosed(stream) }
+        #expect(connection.client.response(stream).status == 413)
+        #expect(connection.client.response(stream).closeCode == NGHTTP2_NO_ERROR.rawValue)
+        #expect(connection.client.unsentBody(stream) > 0, "RST_STREAM(NO_ERROR) ended the upload early")
+    }
+
     @Test func headersTooLargeGet431() async throws {
         let connection = try await HTTP2TestConnection(service: TestService(), limits: HTTPLimits(maxHeaderListBytes: 2048))
         let stream = try connection.client.request("GET", "/health", headers: [("x-big", String(repeating: "h", count: 3000))])
@@ -187,5 +197,18 @@ struct HTTP2Tests {
         try await connection.run(until: "answered") { connection.client.isClosed(gated) }
         #expect(connection.client.response(gated).text == "gate passed")
         try await connection.waitForClose()
+    }
+
+    @Test func theServerAdvertisesItsLimits() async throws {
+        let limits = HTTPLimits(maxConcurrentStreams: 7, maxHeaderListBytes: 4096, initialStreamWindowBytes: 100_000,
+                                connectionWindowBytes: 2_000_000)
+        let connection = try await HTTP2TestConnection(service: TestService(), limits: limits)
+        let stream = try connection.client.request("GET", "/health")
+        try await connection.run(until: "answered") { connection.client.isClosed(stream) }
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) == 7)
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE) == 4096)
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE) == 100_000)
+        #expect(connection.client.remoteSetting(NGHTTP2_SETTINGS_ENABLE_PUSH) == 0)
+        #expect(connection.client.remoteConnectionWindow == 2_000_000)
     }
 }

@@ -104,6 +104,16 @@ final class NGHTTP2TestClient {
         if result < 0 { throw TestFailure("client nghttp2_session_mem_recv: \(result)") }
     }
 
+    func remoteSetting(_ id: nghttp2_settings_id) -> UInt32 {
+        nghttp2_session_get_remote_settings(session, id)
+    }
+
+    /// How much the server lets the client send on the connection now.
+    var remoteConnectionWindow: Int32 { nghttp2_session_get_remote_window_size(session) }
+
+    /// Request body bytes not sent yet.
+    func unsentBody(_ stream: Int32) -> Int { requestBodies[stream]?.count ?? 0 }
+
     func response(_ stream: Int32) -> Response { responses[stream] ?? Response() }
     func isClosed(_ stream: Int32) -> Bool { responses[stream]?.closeCode != nil }
 
