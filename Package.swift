@@ -70,13 +70,22 @@ let package = Package(
         // (ModelFormat for its JSON value type only: the router stays model-agnostic).
         .target(name: "Router", dependencies: ["Wire", "HTTPFrontend", "ModelFormat", nioCore, nioPosix, logging, metrics, prometheus],
                 swiftSettings: strict),
+        // Settings from flags, SPECULA_* variables and a key = value file, checked against one schema.
+        .target(name: "ServiceSettings", swiftSettings: strict),
+        // `specula bench serve`: a streaming HTTP/1.1 client, SSE, vLLM's serving metrics, the SVG plot.
+        .target(name: "ServeBenchmark", dependencies: [nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
+        // sd_notify(3) over a Unix datagram socket: readiness, stopping, status and watchdog pings.
+        .target(name: "SystemdNotify", swiftSettings: strict),
+        // h2load against HTTPServer and against nghttpd: see Tests/HTTPFrontendBench/main.swift.
+        .executableTarget(name: "HTTPFrontendBench", dependencies: ["HTTPFrontend", nioCore, nioPosix, logging],
+                          path: "Tests/HTTPFrontendBench", swiftSettings: strict),
         .executableTarget(name: "WireFuzz", dependencies: ["Wire", nioCore], path: "Tests/WireFuzz", swiftSettings: strict),
 
         // The executable: subcommands, configuration, bootstrapping, the bundled model and corpus.
         .executableTarget(
             name: "specula",
-            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "Wire", "Router", "HTTPFrontend", "CZstd", "CNGHTTP2",
-                           argumentParser, logging, nioCore, nioPosix],
+            dependencies: ["ModelFormat", "Tokenization", "Kernels", "Transformer", "Speculation", "Engine", "WorkerCore", "Wire", "Router", "HTTPFrontend",
+                           "SystemdNotify", "ServiceSettings", "ServeBenchmark", "CZstd", "CNGHTTP2", argumentParser, logging, nioCore, nioPosix],
             exclude: [],
             resources: [.copy("Resources/models"), .copy("Resources/corpus")],
             swiftSettings: strict
@@ -89,12 +98,21 @@ let package = Package(
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
-        .testTarget(name: "WorkerTests", dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "specula", nioCore, nioPosix],
+        // A router double built from the wire module, for the worker and deployment tests.
+        .target(name: "ServingTestSupport", dependencies: ["Wire", nioCore, nioPosix], path: "Tests/ServingTestSupport",
+                swiftSettings: strict),
+        .testTarget(name: "WorkerTests",
+                    dependencies: ["WorkerCore", "Wire", "Engine", "Tokenization", "SystemdNotify", "ServingTestSupport", "specula", nioCore, nioPosix],
                     swiftSettings: strict),
-        .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "specula", nioCore, nioPosix, nioEmbedded],
+        .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "ServingTestSupport", "specula", nioCore, nioPosix, nioEmbedded],
                     exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
                     swiftSettings: strict),
-        .testTarget(name: "SpeculaTests", dependencies: ["specula", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
+        .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
+        .testTarget(name: "ServiceSettingsTests", dependencies: ["ServiceSettings"], swiftSettings: strict),
+        .testTarget(name: "ServeBenchmarkTests", dependencies: ["ServeBenchmark", nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
+        // Deploy/: unit files (systemd-analyze verify), install.sh, units started as systemd would.
+        .testTarget(name: "DeployTests", dependencies: ["SystemdNotify", "ServingTestSupport", "Wire", "specula"], swiftSettings: strict),
+        .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServingTestSupport", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

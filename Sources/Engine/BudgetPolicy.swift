@@ -1,22 +1,27 @@
 /// Chooses how many draft tokens each decoding request verifies this step, to maximise expected
 /// tokens per second: Σ (1 + accepted_i) / T(N). Drafts are taken best gain first across requests
 /// (within a request in tree order, so every choice is a prefix of its tree); the step keeps the
-/// count whose expected rate is highest. When no draft pays for itself the answer is none: plain decoding.
+/// count whose expected rate is highest. A request's drafting time counts as cost from its first kept
+/// draft on (this step's drafting is already done, but the answer decides whether the request keeps
+/// drafting: see `DraftBackoff`). When no draft pays for itself the answer is none: plain decoding.
 struct BudgetPolicy {
     let costModel: StepCostModel
 
     /// - Parameters:
     ///   - drafts: each request's calibrated node gains (non-increasing in practice) and context length.
+    ///   - draftSeconds: each request's drafting time.
     ///   - baseTokens: tokens the step carries anyway (one per decoding request plus prompt chunks).
     ///   - baseContext: Σ context over those tokens.
     ///   - limit: most draft tokens the step may add in total.
     /// - Returns: drafts to verify per request, in `drafts` order.
-    func allocate(gains: [[Double]], contexts: [Int], baseTokens: Int, baseContext: Int, limit: Int) -> [Int] {
+    func allocate(gains: [[Double]], contexts: [Int], draftSeconds: [Double], baseTokens: Int, baseContext: Int,
+                  limit: Int) -> [Int] {
         var taken = Array(repeating: 0, count: gains.count)
         var best = taken
         var expected = Double(gains.count)
         var tokens = baseTokens
         var context = baseContext
+        var drafting = 0.0
         var bestRate = expected / costModel.cost(tokens: tokens, contextTokens: context)
         var added = 0
         while added < limit {
@@ -28,17 +33,43 @@ struct BudgetPolicy {
                 pickGain = gains[i][taken[i]]
             }
             guard pick >= 0 else { break }
+            if taken[pick] == 0 { drafting += draftSeconds[pick] }
             taken[pick] += 1
             added += 1
             expected += pickGain
             tokens += 1
             context += contexts[pick]
-            let rate = expected / costModel.cost(tokens: tokens, contextTokens: context)
+            let rate = expected / (costModel.cost(tokens: tokens, contextTokens: context) + drafting)
             if rate > bestRate {
                 bestRate = rate
                 best = taken
             }
         }
         return best
+    }
+}
+
+/// Whether a request drafts this step. When the budget policy keeps none of a request's drafts
+/// (they do not earn back their drafting time), the request skips drafting for a while: 1 step, then
+/// 2, 4, ... 32 after each further such step, so a request that does not speculate well costs almost
+/// nothing while still being probed now and then. One kept draft resets it.
+struct DraftBackoff {
+    private(set) var skip = 0
+    private var length = 1
+
+    /// True when this step should draft; otherwise counts one skipped step.
+    mutating func shouldDraft() -> Bool {
+        guard skip > 0 else { return true }
+        skip -= 1
+        return false
+    }
+
+    mutating func record(kept: Bool) {
+        if kept {
+            length = 1
+        } else {
+            skip = length
+            length = min(2 * length, 32)
+        }
     }
 }

@@ -9,6 +9,7 @@ public final class EngineThread: Sendable {
     private enum Command {
         case submit(GenerationRequest)
         case cancel(UInt64)
+        case probe(@Sendable () -> Void)
     }
 
     /// What the inbox holds and whether the thread should stop.
@@ -61,6 +62,17 @@ public final class EngineThread: Sendable {
         signal()
     }
 
+    /// Calls `reply` on the engine thread between two steps: proof that the thread is alive and not
+    /// stuck inside a step (a watchdog's probe). Once the thread has stopped, calls it at once.
+    public func probe(_ reply: @escaping @Sendable () -> Void) {
+        let queued = inbox.withLock { inbox in
+            guard !inbox.stopped else { return false }
+            inbox.commands.append(.probe(reply))
+            return true
+        }
+        if queued { signal() } else { reply() }
+    }
+
     /// Takes nothing new; the thread exits once every request it holds has finished.
     public func drain() {
         inbox.withLock { $0.draining = true }
@@ -99,6 +111,7 @@ public final class EngineThread: Sendable {
                 switch command {
                 case .submit(let request): events += engine.submit(request)
                 case .cancel(let id): events += engine.cancel(id)
+                case .probe(let reply): reply()
                 }
             }
             if engine.hasWork { events += engine.step() }
@@ -107,9 +120,13 @@ public final class EngineThread: Sendable {
                                freeCacheTokens: engine.cache.freeTokenCapacity, statistics: engine.statistics)
             }
             if !events.isEmpty { onEvents(events) }
-            if draining && !engine.hasWork && inbox.withLock({ $0.commands.isEmpty }) { break }
+            // Stopping is decided under the lock that guards the inbox, so nothing queued after it
+            // (a probe) is left unanswered.
+            if draining && !engine.hasWork && inbox.withLock({ inbox in
+                if inbox.commands.isEmpty { inbox.stopped = true }
+                return inbox.stopped
+            }) { break }
         }
-        inbox.withLock { $0.stopped = true }
         finished.lock()
         finished.broadcast()
         finished.unlock()

@@ -21,15 +21,19 @@ extension InferenceEngine {
             switch state.request.speculation {
             case .off: continue
             case .fixed(let count): budget = min(count, room)
-            case .auto(let cap): budget = min(cap ?? affordable, affordable, room)
+            case .auto(let cap):
+                guard state.draftBackoff.shouldDraft() else { continue }
+                budget = min(cap ?? affordable, affordable, room)
             }
             guard budget > 0 else { continue }
             var tree = DraftTree()
+            let draftStarted = monotonicSeconds()
             speculation!.drafter.draft(state: draftState, budget: budget, into: &tree)
             guard !tree.isEmpty else { continue }
             let calibration = state.calibration
             drafts.append(StepDraft(request: id, tree: tree, used: 0,
-                                    gains: tree.probabilities.map { Double($0) * calibration }, context: state.computed))
+                                    gains: tree.probabilities.map { Double($0) * calibration }, context: state.computed,
+                                    draftSeconds: monotonicSeconds() - draftStarted))
         }
         statistics.draftSeconds += monotonicSeconds() - started
         allocate(limit: limit, baseTokens: decoding.count + prefillTokens,
@@ -52,8 +56,12 @@ extension InferenceEngine {
         guard !automatic.isEmpty, remaining > 0 else { return }
         let counts = BudgetPolicy(costModel: costModel).allocate(
             gains: automatic.map { drafts[$0].gains }, contexts: automatic.map { drafts[$0].context },
+            draftSeconds: automatic.map { drafts[$0].draftSeconds },
             baseTokens: baseTokens + (limit - remaining), baseContext: baseContext, limit: remaining)
-        for (slot, index) in automatic.enumerated() { drafts[index].used = counts[slot] }
+        for (slot, index) in automatic.enumerated() {
+            drafts[index].used = counts[slot]
+            requests[drafts[index].request]?.draftBackoff.record(kept: counts[slot] > 0)
+        }
     }
 
     /// Drafts per request worth building at this batch size: the largest s for which a step of

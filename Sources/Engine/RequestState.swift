@@ -33,6 +33,7 @@ final class RequestState {
     /// path probabilities to how this request actually accepts.
     var recentAccepted = 0.0
     var recentPredicted = 0.0
+    var draftBackoff = DraftBackoff()
 
     init(request: GenerationRequest, tokenizer: Tokenizer) {
         self.request = request

@@ -26,4 +26,6 @@ struct StepDraft {
     var gains: [Double]
     /// Tokens the request's context holds (for the attention term of the cost).
     let context: Int
+    /// Seconds its drafting took: a cost its drafts must earn back.
+    let draftSeconds: Double
 }

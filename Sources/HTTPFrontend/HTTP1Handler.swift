@@ -34,6 +34,7 @@ final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
     private var nextRequestID: UInt64 = 0
     private var date = HTTPDate()
     private var context: ChannelHandlerContext?
+    private var serviceExecutor: (any TaskExecutor)?
 
     init(connection: ConnectionContext) {
         self.connection = connection
@@ -41,6 +42,7 @@ final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        serviceExecutor = connection.serviceExecutor(on: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -99,7 +101,7 @@ final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
         // After an `Upgrade` request the decoder stops parsing (llhttp), so one not taken closes.
         let keepAlive = head.isKeepAlive && !Self.stopsParser(head)
         // The task's writes hop to this event loop, so they run after this function returns.
-        let task = writer.serve(request, with: connection.service)
+        let task = writer.serve(request, with: connection.service, on: serviceExecutor)
         state = .responding(ActiveRequest(id: nextRequestID, version: head.version, keepAlive: keepAlive, writer: writer,
                                           task: task))
     }
@@ -148,7 +150,10 @@ final class HTTP1Handler: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ConnectionIdleEvent {
-            if case .idle = state { close(context: context) }
+            switch state {
+            case .idle, .receiving: close(context: context)  // nothing asked yet, or an upload that stalled
+            case .responding, .closing: break
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -209,6 +214,11 @@ extension HTTP1Handler: ResponseTarget {
                       promise: nil)
         if body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         return sendEnd(requestID: requestID)
+    }
+
+    func abort(requestID: UInt64) {
+        guard let context, activeRequest(requestID) != nil else { return }
+        close(context: context)
     }
 }
 

@@ -52,7 +52,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         let writer = StreamResponseWriter(sink: sink, requestMethod: request.method, service: connection.service)
         stream.writer = writer
         // The task's writes hop to this event loop, so they find the stream set up.
-        stream.task = writer.serve(request, with: connection.service)
+        stream.task = writer.serve(request, with: connection.service, on: serviceExecutor)
     }
 
     func resetReceived(_ id: Int32) {
@@ -109,7 +109,7 @@ extension HTTP2ServerHandler: ResponseTarget {
     func sendHead(_ head: HTTPResponseHead, requestID id: Int32) -> EventLoopFuture<Void>? {
         guard let context, servingStream(id) != nil else { return nil }
         submit(id, head, hasBody: true)
-        flushOutput()
+        scheduleFlush()
         return context.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -143,8 +143,14 @@ extension HTTP2ServerHandler: ResponseTarget {
             submit(id, head, hasBody: false)
             succeeded.append(promise)
         }
-        flushOutput()
+        scheduleFlush()
         return promise.futureResult
+    }
+
+    func abort(requestID id: Int32) {
+        guard servingStream(id) != nil else { return }
+        session?.resetStream(id, errorCode: NGHTTP2_INTERNAL_ERROR.rawValue)
+        scheduleFlush()
     }
 
     private func resume(_ id: Int32, _ stream: HTTP2StreamState) {
@@ -152,7 +158,7 @@ extension HTTP2ServerHandler: ResponseTarget {
             stream.deferred = false
             session?.resumeData(id)
         }
-        flushOutput()
+        scheduleFlush()
     }
 
     /// Queues the HEADERS of a response, with what HTTP/2 needs: `:status` first, `date`, `server`,

@@ -24,9 +24,11 @@ final class HTTP2ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     var resetLimiter: ResetRateLimiter
     var context: ChannelHandlerContext?
     var date = HTTPDate()
+    var serviceExecutor: (any TaskExecutor)?
     private var upgrade: Upgrade?
     private var flushing = false
     private var flushAgain = false
+    private var flushScheduled = false
     /// Writer calls whose bytes nghttp2 took (succeed) or whose stream went away (fail), completed
     /// after the current nghttp2 call returns.
     var succeeded: [EventLoopPromise<Void>] = []
@@ -40,6 +42,7 @@ final class HTTP2ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        serviceExecutor = connection.serviceExecutor(on: context.eventLoop)
         do {
             let session = try NGHTTP2Session(delegate: self, limits: connection.limits)
             self.session = session
@@ -93,8 +96,9 @@ final class HTTP2ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             session?.submitGoAway()
             flushOutput()
         case is ConnectionIdleEvent:
-            if streams.isEmpty {
-                session?.submitGoAway()
+            // Streams only receiving (a stalled upload) do not keep a silent connection.
+            if !streams.values.contains(where: { $0.phase == .serving }) {
+                session?.terminate(errorCode: NGHTTP2_NO_ERROR.rawValue)
                 flushOutput()
             }
         default:
@@ -150,6 +154,17 @@ final class HTTP2ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
         } else if !session.isActive {
             context.close(promise: nil)
+        }
+    }
+
+    /// A flush at the end of the event loop's current batch of tasks: writer calls from many
+    /// streams' tasks that arrive together leave in one socket write.
+    func scheduleFlush() {
+        guard let context, !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            flushOutput()
         }
     }
 

@@ -27,8 +27,9 @@ public struct HTTPLimits: Sendable, Equatable {
     public var resetBurst: Int
     /// Tokens the reset bucket regains per second. Default 100.
     public var resetsPerSecond: Int
-    /// A connection with no request in progress and no bytes either way for this long is closed
-    /// (HTTP/2 says `GOAWAY(NO_ERROR)` first). Requests in progress never time out here. Default 60 s.
+    /// A connection with no bytes either way for this long is closed (HTTP/2 says `GOAWAY(NO_ERROR)`
+    /// first) unless the service is working on one of its requests: requests being served never time
+    /// out here, but a request whose head or body stalls does. Default 60 s.
     public var idleTimeout: TimeAmount
 
     /// The defaults, as documented on each property.

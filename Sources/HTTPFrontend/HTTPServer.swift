@@ -26,10 +26,13 @@ public final class HTTPServer: Sendable {
     ///   - service: Serves every request, each in its own task.
     ///   - group: Event loops for the listener and the connections.
     ///   - logger: Connection-level events (protocol errors, resets) at debug level.
+    ///   - serviceExecution: Where each request's task runs; the global executor unless the service is
+    ///     light and never blocks (see ``ServiceExecution``).
     /// - Throws: ``HTTPFrontendError/invalidConfiguration(_:)`` for bad limits or TLS files, or the
     ///   socket error when binding fails.
     public static func start(host: String, port: Int, tls: TLSFiles?, limits: HTTPLimits = .default,
-                             service: any HTTPService, group: any EventLoopGroup, logger: Logger) async throws -> HTTPServer {
+                             service: any HTTPService, group: any EventLoopGroup, logger: Logger,
+                             serviceExecution: ServiceExecution = .globalExecutor) async throws -> HTTPServer {
         try limits.validate()
         let tlsContext = try tls?.makeContext()
         let lifecycle = ServerLifecycle()
@@ -41,7 +44,8 @@ public final class HTTPServer: Sendable {
             .childChannelInitializer { channel in
                 guard lifecycle.register(channel) else { return channel.close() }
                 let connection = ConnectionContext(service: service, limits: limits, logger: logger, lifecycle: lifecycle,
-                                                   isTLS: tlsContext != nil, remoteAddress: channel.remoteAddress)
+                                                   isTLS: tlsContext != nil, remoteAddress: channel.remoteAddress,
+                                                   serviceExecution: serviceExecution)
                 return channel.eventLoop.makeCompletedFuture {
                     try ConnectionSetup.configure(channel, tls: tlsContext, connection: connection)
                 }

@@ -9,6 +9,7 @@ protocol ResponseTarget: AnyObject, SendableMetatype {
     func sendBody(_ chunk: ByteBuffer, requestID: RequestID) -> EventLoopFuture<Void>?
     func sendEnd(requestID: RequestID) -> EventLoopFuture<Void>?
     func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer, requestID: RequestID) -> EventLoopFuture<Void>?
+    func abort(requestID: RequestID)
 }
 
 /// The ``ResponseSink`` of both protocols: hops from the service's task to the handler's event loop.
@@ -36,18 +37,28 @@ struct LoopResponseSink<Target: ResponseTarget>: ResponseSink {
         return hop { target.value.sendWhole(head, body: body, requestID: id) }
     }
 
+    func abort() {
+        let (target, id) = (target, requestID)
+        target.eventLoop.execute { target.value.abort(requestID: id) }
+    }
+
     private func hop(_ send: @escaping @Sendable () -> EventLoopFuture<Void>?) -> EventLoopFuture<Void> {
         let loop = target.eventLoop
+        if loop.inEventLoop {  // a service task running on the connection's loop
+            return send() ?? loop.makeFailedFuture(HTTPFrontendError.clientGone)
+        }
         return loop.flatSubmit { send() ?? loop.makeFailedFuture(HTTPFrontendError.clientGone) }
     }
 }
 
 extension StreamResponseWriter {
-    /// Runs the service for `request` in its own task, then ends whatever response it left open.
-    func serve(_ request: HTTPServerRequest, with service: any HTTPService) -> Task<Void, Never> {
-        Task {
+    /// Runs the service for `request` in its own task (on `executor` when given), then ends whatever
+    /// response it left open.
+    func serve(_ request: HTTPServerRequest, with service: any HTTPService,
+               on executor: (any TaskExecutor)?) -> Task<Void, Never> {
+        Task(executorPreference: executor) {
             await service.handle(request, response: self)
-            await finishAfterService()
+            await self.finishAfterService()
         }
     }
 }

@@ -51,10 +51,12 @@ struct ConnectionContext: Sendable {
     var isTLS: Bool
     /// `ip:port` of the client.
     var remoteAddress: String?
+    var serviceExecution: ServiceExecution
 
     init(service: any HTTPService, limits: HTTPLimits, logger: Logger, lifecycle: ServerLifecycle, isTLS: Bool,
-         remoteAddress: SocketAddress?) {
+         remoteAddress: SocketAddress?, serviceExecution: ServiceExecution = .globalExecutor) {
         self.service = service
+        self.serviceExecution = serviceExecution
         self.limits = limits
         self.logger = logger
         self.lifecycle = lifecycle
@@ -64,5 +66,10 @@ struct ConnectionContext: Sendable {
         } else {
             self.remoteAddress = nil
         }
+    }
+
+    /// The executor for service tasks of a connection on `eventLoop` (nil: the global one).
+    func serviceExecutor(on eventLoop: any EventLoop) -> (any TaskExecutor)? {
+        serviceExecution == .connectionEventLoop ? EventLoopTaskExecutor(eventLoop) : nil
     }
 }

@@ -12,6 +12,9 @@ protocol ResponseSink: Sendable {
     func sendEnd() -> EventLoopFuture<Void>
     /// Head, body and end at once. `body` is empty when the response may not carry one.
     func sendWhole(_ head: HTTPResponseHead, body: ByteBuffer) -> EventLoopFuture<Void>
+    /// Breaks off a response that cannot end well, so the client does not take it as complete:
+    /// HTTP/2 resets the stream, HTTP/1.1 closes the connection.
+    func abort()
 }
 
 /// The ``HTTPResponseWriter`` handed to services, for both protocols: checks call order under a lock
@@ -72,7 +75,13 @@ final class StreamResponseWriter: HTTPResponseWriter {
             let error = service.frontEndError(status: 500, message: "the service returned without writing a response")
             try? await respond(status: error.head.status, headers: error.head.headers, body: error.body)
         case .streaming:
-            try? await end()
+            do {
+                try await end()
+            } catch let error as HTTPFrontendError where error != .clientGone {
+                // Fewer body bytes than the head's content-length promised.
+                clientGone()
+                sink.abort()
+            } catch {}
         case .ended, .clientGone:
             return
         }

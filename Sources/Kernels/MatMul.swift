@@ -40,6 +40,19 @@ public struct MatMulCrossover: Sendable, Equatable {
     }
 }
 
+/// The precision of the activations a multiply meets.
+public enum ActivationPrecision: String, Sendable, CaseIterable {
+    /// f32 arithmetic on weights widened exactly to f32 (the reference numerics).
+    case f32
+    /// bf16 weights on a CPU with AVX512-BF16: activations rounded to bf16 and multiplied with
+    /// `vdpbf16ps` (products exact, sums in f32), twice the multiply-adds per instruction, as llama.cpp
+    /// and oneDNN compute bf16 models. Other weight types and CPUs use `f32`.
+    case bf16
+
+    /// Whether this CPU runs the bf16 path at all.
+    public static let bf16Available = ck_has_bf16_dot() != 0
+}
+
 /// Matrix products of activations with stored weight matrices.
 public enum MatMul {
     private static let crossoverState = Mutex(MatMulCrossover.measuredDefault)
@@ -78,7 +91,8 @@ public enum MatMul {
     ///   - isa: the instruction set to use (capped at what the CPU supports); for tests and benchmarks.
     public static func multiply(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,
                                 into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
-                                accumulate: Bool = false, path: Path = .automatic, isa: KernelISA = .detected) {
+                                accumulate: Bool = false, path: Path = .automatic, isa: KernelISA = .detected,
+                                precision: ActivationPrecision = .f32) {
         guard n > 0, w.rows > 0 else { return }
         guard w.columns > 0 else {  // an empty sum
             if !accumulate { y.update(repeating: 0, count: n * w.rows) }
@@ -91,34 +105,50 @@ public enum MatMul {
         case .streaming: false
         case .sgemm: true
         }
-        if useSgemm {
+        let bf16Activations = precision == .bf16 && w.type == .bf16 && isa.supported == .avx512
+            && ActivationPrecision.bf16Available
+        if useSgemm && !bf16Activations {
             sgemm(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported)
         } else {
-            stream(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported)
+            stream(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, accumulate: accumulate, isa: isa.supported,
+                   bf16Activations: bf16Activations)
         }
     }
 
+    /// Our kernels: activations prepared once into the scratch, then rows split over the pool.
+    /// - Parameter bf16Activations: the `ActivationPrecision.bf16` path (bf16 weights x bf16-rounded
+    ///   activations); otherwise f32 activations against weights widened in registers.
     private static func stream(_ w: WeightMatrix, x: UnsafePointer<Float>, tokens n: Int,
                                into y: UnsafeMutablePointer<Float>, pool: ComputePool, scratch: MatMulScratch,
-                               accumulate: Bool, isa: KernelISA) {
-        let columns = w.columns
-        // Kernels read whole blocks of 32 activations (bf16: split into even/odd halves), from rows
-        // padded so that consecutive tokens do not collide in L1.
-        let stride = Int(ck_activation_stride(columns))
+                               accumulate: Bool, isa: KernelISA, bf16Activations: Bool) {
+        let columns = w.columns, rows = w.rows, data = w.data, type = w.type.code, acc: Int32 = accumulate ? 1 : 0
+        // Kernels read whole blocks of 32 activations (f32 for bf16 weights: split into even/odd halves),
+        // from rows padded so that consecutive tokens do not collide in L1. bf16 activations take
+        // [n, stride] halves of the f32 scratch, which holds twice that.
+        let stride = Int(bf16Activations ? ck_bf16_activation_stride(columns) : ck_activation_stride(columns))
         let xp = UnsafePointer(scratch.activations)
+        let xh = UnsafeMutableRawPointer(scratch.activations).assumingMemoryBound(to: UInt16.self)
         let perChunk = max(1, 16384 / columns)
         pool.parallelFor((n + perChunk - 1) / perChunk) { chunk in
             let t0 = chunk * perChunk, t1 = min(n, t0 + perChunk)
-            ck_prepare_activations(isa.code, w.type.code, x + t0 * columns, columns, t1 - t0, columns,
-                                   scratch.activations + t0 * stride)
+            if bf16Activations {
+                ck_prepare_activations_bf16(x + t0 * columns, columns, t1 - t0, columns, xh + t0 * stride)
+            } else {
+                ck_prepare_activations(isa.code, type, x + t0 * columns, columns, t1 - t0, columns,
+                                       scratch.activations + t0 * stride)
+            }
         }
-        let schedule = RowSchedule(rows: w.rows, threads: pool.threadCount,
+        let schedule = RowSchedule(rows: rows, threads: pool.threadCount,
                                    minimumRows: max(16, 65536 / max(1, columns * n)))
-        let type = w.type.code, data = w.data, rows = w.rows, acc: Int32 = accumulate ? 1 : 0
         pool.parallelFor(schedule.count) { c in
             let range = schedule.bounds(c)
             if range.isEmpty { return }
-            ck_matmul_rows(isa.code, type, data, columns, range.lowerBound, range.upperBound, xp, n, y, rows, acc)
+            if bf16Activations {
+                ck_matmul_rows_bf16dot(data.assumingMemoryBound(to: UInt16.self), columns, range.lowerBound,
+                                       range.upperBound, xh, n, y, rows, acc)
+            } else {
+                ck_matmul_rows(isa.code, type, data, columns, range.lowerBound, range.upperBound, xp, n, y, rows, acc)
+            }
         }
     }
 

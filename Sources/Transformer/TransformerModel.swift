@@ -9,6 +9,8 @@ public final class TransformerModel {
     public let configuration: ModelConfiguration
     public let maxTokensPerStep: Int
     public let maxContext: Int
+    /// How matrix products treat activations (`.f32`: the reference numerics).
+    public let activationPrecision: ActivationPrecision
     let checkpoint: ModelCheckpoint
     let weights: TransformerWeights
     let rope: RotaryEmbedding
@@ -26,7 +28,11 @@ public final class TransformerModel {
     /// - Parameters:
     ///   - maxTokensPerStep: the largest batch a step takes (buffers are sized for it).
     ///   - maxContext: the longest sequence attended over (at most the model's context length).
-    public init(checkpoint: ModelCheckpoint, pool: ComputePool, maxTokensPerStep: Int = 512, maxContext: Int? = nil) throws {
+    ///   - activationPrecision: `.bf16` trades activation precision for twice the multiply-adds per
+    ///     instruction on bf16 weights (see `ActivationPrecision`).
+    public init(checkpoint: ModelCheckpoint, pool: ComputePool, maxTokensPerStep: Int = 512, maxContext: Int? = nil,
+                activationPrecision: ActivationPrecision = .f32) throws {
+        self.activationPrecision = activationPrecision
         let config = checkpoint.configuration
         self.configuration = config
         self.checkpoint = checkpoint
@@ -108,9 +114,9 @@ public final class TransformerModel {
             Ops.rmsNorm(b.x + i * dim, weight: layer.attentionNorm, eps: config.rmsNormEps, count: dim,
                         into: b.xb + i * dim)
         }
-        MatMul.multiply(layer.query, x: b.xb, tokens: n, into: b.q, pool: pool, scratch: scratch)
-        MatMul.multiply(layer.key, x: b.xb, tokens: n, into: b.k, pool: pool, scratch: scratch)
-        MatMul.multiply(layer.value, x: b.xb, tokens: n, into: b.v, pool: pool, scratch: scratch)
+        multiply(layer.query, b.xb, tokens: n, into: b.q)
+        multiply(layer.key, b.xb, tokens: n, into: b.k)
+        multiply(layer.value, b.xb, tokens: n, into: b.v)
         addBias(layer.queryBias, to: b.q, rows: n)
         addBias(layer.keyBias, to: b.k, rows: n)
         addBias(layer.valueBias, to: b.v, rows: n)
@@ -126,7 +132,7 @@ public final class TransformerModel {
         storeKeysAndValues(layer: index, batch: batch, cache: cache)
         attend(layer: index, batch: batch, cache: cache)
 
-        MatMul.multiply(layer.output, x: b.attention, tokens: n, into: b.delta, pool: pool, scratch: scratch)
+        multiply(layer.output, b.attention, tokens: n, into: b.delta)
         Ops.add(b.x, b.delta, into: b.x, count: n * dim)
     }
 
@@ -141,10 +147,10 @@ public final class TransformerModel {
             Ops.rmsNorm(b.x + i * dim, weight: layer.mlpNorm, eps: config.rmsNormEps, count: dim,
                         into: b.xb + i * dim)
         }
-        MatMul.multiply(layer.gate, x: b.xb, tokens: n, into: b.hidden, pool: pool, scratch: scratch)
-        MatMul.multiply(layer.up, x: b.xb, tokens: n, into: b.up, pool: pool, scratch: scratch)
+        multiply(layer.gate, b.xb, tokens: n, into: b.hidden)
+        multiply(layer.up, b.xb, tokens: n, into: b.up)
         Ops.siluGate(gate: b.hidden, up: b.up, count: n * config.intermediateSize)
-        MatMul.multiply(layer.down, x: b.hidden, tokens: n, into: b.delta, pool: pool, scratch: scratch)
+        multiply(layer.down, b.hidden, tokens: n, into: b.delta)
         Ops.add(b.x, b.delta, into: b.x, count: n * dim)
     }
 
@@ -161,9 +167,14 @@ public final class TransformerModel {
             }
         }
         if rows > 0 {
-            MatMul.multiply(weights.lmHead, x: b.headInput, tokens: rows, into: b.logits, pool: pool, scratch: scratch)
+            multiply(weights.lmHead, b.headInput, tokens: rows, into: b.logits)
         }
         return rows
+    }
+
+    /// y[n, w.rows] = x[n, w.columns] · Wᵀ with this model's pool, scratch and activation precision.
+    private func multiply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens n: Int, into y: UnsafeMutablePointer<Float>) {
+        MatMul.multiply(w, x: x, tokens: n, into: y, pool: pool, scratch: scratch, precision: activationPrecision)
     }
 
     private func addBias(_ bias: [Float]?, to rows: UnsafeMutablePointer<Float>, rows count: Int) {

@@ -31,15 +31,17 @@ public final class WorkerService: @unchecked Sendable {
     let configuration: WorkerConfiguration
     let model: WorkerModel
     let logger: Logger
-    private var engine: EngineThread
-    private var links: [RouterLink]
-    private var routes: [UInt64: Route] = [:]
+    private(set) var engine: EngineThread
+    private(set) var links: [RouterLink]
+    private(set) var routes: [UInt64: Route] = [:]
     private var nextEngineID: UInt64 = 1
-    private var draining = false
+    private(set) var draining = false
     private var finishing = false
     private var metrics = WorkerMetrics()
     private let tokenizing = DispatchQueue(label: "specula-worker-tokenize")
     private let done: EventLoopPromise<Void>
+    /// Status reports and the watchdog (`WorkerService+Supervision.swift`).
+    var supervision = Supervision()
 
     /// Starts the engine thread; call ``start()`` to connect.
     public init(configuration: WorkerConfiguration, model: WorkerModel, engine: sending InferenceEngine, logger: Logger) {
@@ -415,6 +417,7 @@ public final class WorkerService: @unchecked Sendable {
         guard !draining else { return }
         draining = true
         logger.info("draining", metadata: ["reason": "\(reason)", "in_flight": "\(routes.count)"])
+        statusChanged()
         for link in links {
             link.reconnectTask?.cancel()
             let outcome = link.state.drain(reason: reason)
@@ -441,6 +444,7 @@ public final class WorkerService: @unchecked Sendable {
 
     private func updateConnectionGauge() {
         metrics.registeredConnections.record(links.filter { $0.state.acceptsWork }.count)
+        statusChanged()
     }
 }
 

@@ -14,14 +14,16 @@ final class LoadedModel {
     let cache: PagedKVCache
     let pool: ComputePool
 
-    init(path: String, threads: Int? = nil, maxTokensPerStep: Int = 256, kvCacheMB: Int = 256) throws {
+    init(path: String, threads: Int? = nil, maxTokensPerStep: Int = 256, kvCacheMB: Int = 256,
+         activations: ActivationPrecision = .f32) throws {
         self.path = path
         checkpoint = try ModelCheckpoint.load(path: path)
         tokenizer = checkpoint.format == .gguf
             ? try Tokenizer(ggufMetadata: checkpoint.ggufMetadata, source: path)
             : try Tokenizer.load(path: path)
         pool = ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        model = try TransformerModel(checkpoint: checkpoint, pool: pool, maxTokensPerStep: maxTokensPerStep)
+        model = try TransformerModel(checkpoint: checkpoint, pool: pool, maxTokensPerStep: maxTokensPerStep,
+                                     activationPrecision: activations)
         cache = model.makeCache(budgetMB: kvCacheMB)
     }
 

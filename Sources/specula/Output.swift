@@ -30,9 +30,4 @@ struct FileHandleOutput: Sendable {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-
-    /// A subcommand that a later milestone builds: it refuses clearly instead of faking a result.
-    static func notAvailableYet(_ command: String) -> CLIError {
-        CLIError("'specula \(command)' is not available yet in this build of Specula \(SpeculaVersion.string)")
-    }
 }

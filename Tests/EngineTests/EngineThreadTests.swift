@@ -67,4 +67,24 @@ struct EngineThreadTests {
         #expect(reasons[2] == .length)
         #expect(reasons[3] == nil)
     }
+
+    @Test("a probe is answered between steps while a request runs, and at once after the thread stopped")
+    func probeAnswersBetweenSteps() throws {
+        let harness = try EngineHarness()
+        let prompt = try harness.benchPrompts(limit: 1)[0]
+        let collector = Collector()
+        let thread = EngineThread(engine: harness.engine) { collector.absorb($0) }
+        let answered = Mutex<[String]>([])
+        thread.probe { answered.withLock { $0.append("idle") } }
+        thread.submit(GenerationRequest(id: 1, promptIDs: prompt, maxTokens: 100_000, stopAtEOS: false))
+        while collector.state.withLock({ ($0.ids[1] ?? []).count }) < 2 { Thread.sleep(forTimeInterval: 0.005) }
+        thread.probe { answered.withLock { $0.append("busy") } }
+        while answered.withLock({ $0.count }) < 2 { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(collector.state.withLock { $0.reasons[1] } == nil, "answered while the request still runs")
+        thread.cancel(1)
+        thread.drain()
+        thread.waitUntilStopped()
+        thread.probe { answered.withLock { $0.append("stopped") } }
+        #expect(answered.withLock { $0 } == ["idle", "busy", "stopped"])
+    }
 }

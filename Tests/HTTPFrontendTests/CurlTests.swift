@@ -5,8 +5,9 @@ import HTTPFrontend
 /// The front end on a real socket, spoken to by the system's `curl`.
 @Suite("curl against a live server", .serialized, .timeLimit(.minutes(3)))
 struct CurlTests {
-    @Test func http11EchoAndStream() async throws {
-        try await LiveServer.with { live in
+    @Test(arguments: [ServiceExecution.globalExecutor, .connectionEventLoop])
+    func http11EchoAndStream(execution: ServiceExecution) async throws {
+        try await LiveServer.with(execution: execution) { live in
             let echo = try await Command.curl(["--http1.1", "-i", "--data-binary", "hello over 1.1", "\(live.url)/echo"])
             #expect(echo.status == 0, "\(echo.stderr)")
             #expect(echo.stdout.hasPrefix("HTTP/1.1 200"))
@@ -19,8 +20,9 @@ struct CurlTests {
         }
     }
 
-    @Test func http2WithPriorKnowledge() async throws {
-        try await LiveServer.with { live in
+    @Test(arguments: [ServiceExecution.globalExecutor, .connectionEventLoop])
+    func http2WithPriorKnowledge(execution: ServiceExecution) async throws {
+        try await LiveServer.with(execution: execution) { live in
             let echo = try await Command.curl(["--http2-prior-knowledge", "-i", "--data-binary", "hello over h2", "\(live.url)/echo"])
             #expect(echo.status == 0, "\(echo.stderr)")
             #expect(echo.stdout.hasPrefix("HTTP/2 200"))
@@ -33,8 +35,9 @@ struct CurlTests {
         }
     }
 
-    @Test func h2loadSmokeRunSucceedsEveryRequest() async throws {
-        try await LiveServer.with { live in
+    @Test(arguments: [ServiceExecution.globalExecutor, .connectionEventLoop])
+    func h2loadSmokeRunSucceedsEveryRequest(execution: ServiceExecution) async throws {
+        try await LiveServer.with(execution: execution) { live in
             let run = try await Command.run("/usr/bin/h2load", ["-n", "2000", "-c", "4", "-m", "8", "\(live.url)/health"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.contains("2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored"),

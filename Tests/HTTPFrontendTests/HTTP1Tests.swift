@@ -108,6 +108,14 @@ struct HTTP1Tests {
         #expect(connection.isOpen)
     }
 
+    @Test func aResponseShortOfItsContentLengthClosesTheConnection() async throws {
+        let connection = try await HTTP1TestClient(service: TestService())
+        try await connection.send(.GET, "/short")
+        guard case .head(let head) = try await connection.nextPart() else { throw TestFailure("no head") }
+        #expect(head.status == .ok)
+        try await connection.waitForClose()
+    }
+
     @Test func http10WithoutKeepAliveCloses() async throws {
         let connection = try await HTTP1TestClient(service: TestService())
         try await connection.sendRaw("GET /stream?n=2&size=4 HTTP/1.0\r\n\r\n")
@@ -150,5 +158,10 @@ struct HTTP1Tests {
         let idle = try await HTTP1TestClient(service: service, limits: limits, fullSetup: true)
         await idle.server.testingEventLoop.advanceTime(by: .seconds(6))
         try await idle.waitForClose()
+
+        let stalled = try await HTTP1TestClient(service: service, limits: limits, fullSetup: true)
+        try await stalled.send(.POST, "/echo", headers: [("content-length", "100")], end: false)
+        await stalled.server.testingEventLoop.advanceTime(by: .seconds(6))
+        try await stalled.waitForClose()
     }
 }

@@ -12,11 +12,12 @@ final class HTTP2TestConnection {
     private(set) var serverBytes = ByteBuffer()
 
     init(service: TestService, limits: HTTPLimits = .default, lifecycle: ServerLifecycle = ServerLifecycle(),
-         client: NGHTTP2TestClient? = nil) async throws {
+         client: NGHTTP2TestClient? = nil, execution: ServiceExecution = .globalExecutor) async throws {
         server = NIOAsyncTestingChannel()
         self.client = try client ?? NGHTTP2TestClient()
         let connection = ConnectionContext(service: service, limits: limits, logger: Logger(label: "test"),
-                                           lifecycle: lifecycle, isTLS: false, remoteAddress: nil)
+                                           lifecycle: lifecycle, isTLS: false, remoteAddress: nil,
+                                           serviceExecution: execution)
         let server = server
         try await server.testingEventLoop.executeInContext {
             try ConnectionSetup.configure(server, tls: nil, connection: connection)
@@ -40,6 +41,9 @@ final class HTTP2TestConnection {
             try await server.writeInbound(out)
             moved = true
         }
+        // Tasks the handlers scheduled on the loop from inside a read (service tasks running on the
+        // connection's loop) wait for the test to run the testing loop.
+        await server.testingEventLoop.run()
         while let bytes = try await server.readOutbound(as: ByteBuffer.self) {
             var copy = bytes
             serverBytes.writeBuffer(&copy)

@@ -43,10 +43,11 @@ struct HTTP2Tests {
         #expect(response.text == (0..<30).map { String(buffer: TestService.chunk($0, size: 1000)) }.joined())
     }
 
-    @Test func aFullFlowControlWindowHoldsTheWriterUntilTheClientReads() async throws {
+    @Test(arguments: [ServiceExecution.globalExecutor, .connectionEventLoop])
+    func aFullFlowControlWindowHoldsTheWriterUntilTheClientReads(execution: ServiceExecution) async throws {
         let service = TestService()
         let client = try NGHTTP2TestClient(settings: [(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1000)], autoWindowUpdate: false)
-        let connection = try await HTTP2TestConnection(service: service, client: client)
+        let connection = try await HTTP2TestConnection(service: service, client: client, execution: execution)
         let stream = try client.request("GET", "/stream?n=20&size=500")
         try await connection.run(until: "the window is full") { client.response(stream).body.count == 1000 }
         try await connection.settle()
@@ -84,9 +85,10 @@ struct HTTP2Tests {
         #expect(connection.client.response(stream).body.count == 1000)
     }
 
-    @Test func aClientResetCancelsTheServiceTask() async throws {
+    @Test(arguments: [ServiceExecution.globalExecutor, .connectionEventLoop])
+    func aClientResetCancelsTheServiceTask(execution: ServiceExecution) async throws {
         let service = TestService()
-        let connection = try await HTTP2TestConnection(service: service)
+        let connection = try await HTTP2TestConnection(service: service, execution: execution)
         let hang = try connection.client.request("GET", "/hang")
         try await connection.exchange()
         try await service.waitFor { $0 == .started("/hang") }
@@ -149,6 +151,14 @@ struct HTTP2Tests {
         #expect(connection.client.response(stream).status == 500)
     }
 
+    @Test func aResponseShortOfItsContentLengthIsReset() async throws {
+        let connection = try await HTTP2TestConnection(service: TestService())
+        let stream = try connection.client.request("GET", "/short")
+        try await connection.run(until: "closed") { connection.client.isClosed(stream) }
+        #expect(connection.client.response(stream).closeCode != NGHTTP2_NO_ERROR.rawValue)
+        #expect(connection.server.isActive)
+    }
+
     @Test func aRequestWhileDrainingGets503() async throws {
         let lifecycle = ServerLifecycle()
         _ = lifecycle.beginDraining()
@@ -180,6 +190,15 @@ struct HTTP2Tests {
         }
         try await connection.waitForClose()
         #expect(connection.client.goAway?.errorCode == NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+    }
+
+    @Test func aStalledUploadDoesNotKeepAnIdleConnection() async throws {
+        let connection = try await HTTP2TestConnection(service: TestService(), limits: HTTPLimits(idleTimeout: .seconds(5)))
+        try connection.client.request("POST", "/echo", holdOpen: true)
+        try await connection.exchange()
+        await connection.server.testingEventLoop.advanceTime(by: .seconds(6))
+        try await connection.waitForClose()
+        #expect(connection.client.goAway?.errorCode == NGHTTP2_NO_ERROR.rawValue)
     }
 
     @Test func quiescingSendsGoAwayAndLetsStartedStreamsFinish() async throws {

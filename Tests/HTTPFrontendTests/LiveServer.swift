@@ -11,12 +11,13 @@ struct LiveServer {
     let service: TestService
     let group: MultiThreadedEventLoopGroup
 
-    static func start(tls: TLSFiles? = nil, limits: HTTPLimits = .default, threads: Int = 1) async throws -> LiveServer {
+    static func start(tls: TLSFiles? = nil, limits: HTTPLimits = .default, threads: Int = 1,
+                      execution: ServiceExecution = .globalExecutor) async throws -> LiveServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let service = TestService()
         do {
             let server = try await HTTPServer.start(host: "127.0.0.1", port: 0, tls: tls, limits: limits, service: service,
-                                                    group: group, logger: Logger(label: "live-test"))
+                                                    group: group, logger: Logger(label: "live-test"), serviceExecution: execution)
             return LiveServer(server: server, service: service, group: group)
         } catch {
             try? await group.shutdownGracefully()
@@ -25,9 +26,9 @@ struct LiveServer {
     }
 
     /// Starts a server, runs `body` against it, and stops the server whether `body` threw or not.
-    static func with<T>(tls: TLSFiles? = nil, limits: HTTPLimits = .default,
+    static func with<T>(tls: TLSFiles? = nil, limits: HTTPLimits = .default, execution: ServiceExecution = .globalExecutor,
                         _ body: (LiveServer) async throws -> T) async throws -> T {
-        let live = try await start(tls: tls, limits: limits)
+        let live = try await start(tls: tls, limits: limits, execution: execution)
         do {
             let result = try await body(live)
             try await live.stop()

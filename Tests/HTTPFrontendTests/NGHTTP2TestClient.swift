@@ -47,12 +47,13 @@ final class NGHTTP2TestClient {
     /// Queues a request; returns its stream id.
     @discardableResult
     func request(_ method: String = "GET", _ path: String, headers: [(name: String, value: String)] = [],
-                 body: String? = nil) throws -> Int32 {
+                 body: String? = nil, holdOpen: Bool = false) throws -> Int32 {
         let fields = [(":method", method), (":path", path), (":scheme", "http"), (":authority", "test.local")] + headers
         var provider = nghttp2_data_provider()
-        provider.read_callback = Self.readRequestBody
+        // `holdOpen`: a body that never comes (the request stays unfinished).
+        provider.read_callback = holdOpen ? { _, _, _, _, _, _, _ in Int(NGHTTP2_ERR_DEFERRED.rawValue) } : Self.readRequestBody
         let stream = withNameValuePairs(fields) { pairs, count in
-            body == nil ? nghttp2_submit_request(session, nil, pairs, count, nil, nil)
+            body == nil && !holdOpen ? nghttp2_submit_request(session, nil, pairs, count, nil, nil)
                 : nghttp2_submit_request(session, nil, pairs, count, &provider, nil)
         }
         guard stream > 0 else { throw TestFailure("nghttp2_submit_request failed: \(stream)") }

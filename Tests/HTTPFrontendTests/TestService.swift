@@ -10,6 +10,7 @@ import Synchronization
 /// - `/hang`: waits until its task is cancelled.
 /// - `/gated`: answers once ``openGate()`` was called.
 /// - `/forget`: returns without writing anything (the front end answers 500).
+/// - `/short`: promises 10 bytes in `content-length`, writes 5 and returns.
 /// Everything it does is recorded as ``Event``s that tests wait for.
 final class TestService: HTTPService {
     enum Event: Sendable, Equatable {
@@ -53,6 +54,9 @@ final class TestService: HTTPService {
                 try await response.respond(status: 200, headers: [], body: ByteBuffer(string: "gate passed"))
             case "/forget":
                 break
+            case "/short":
+                try await response.writeHead(HTTPResponseHead(status: 200, headers: [("content-length", "10")]))
+                try await response.writeBody(ByteBuffer(string: "12345"))
             default:
                 try await response.respond(status: 404, headers: [], body: ByteBuffer(string: "no route \(path)"))
             }

@@ -11,13 +11,14 @@ private let tokenCounts = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33, 64, 100, 
 private let tolerance = 1e-5
 
 private func run(_ w: TestWeights, x: [Float], tokens n: Int, pool: ComputePool, path: MatMul.Path,
-                 isa: KernelISA = .detected, accumulateOnto initial: [Float]? = nil) -> [Float] {
+                 isa: KernelISA = .detected, accumulateOnto initial: [Float]? = nil,
+                 precision: ActivationPrecision = .f32) -> [Float] {
     var y = initial ?? [Float](repeating: .nan, count: n * w.rows)
     let scratch = MatMulScratch(maxTokens: n, maxColumns: w.columns, threads: pool.threadCount)
     x.withUnsafeBufferPointer { xb in
         y.withUnsafeMutableBufferPointer { yb in
             MatMul.multiply(w.matrix, x: xb.baseAddress!, tokens: n, into: yb.baseAddress!, pool: pool,
-                            scratch: scratch, accumulate: initial != nil, path: path, isa: isa)
+                            scratch: scratch, accumulate: initial != nil, path: path, isa: isa, precision: precision)
         }
     }
     return y
@@ -35,6 +36,24 @@ private func run(_ w: TestWeights, x: [Float], tokens n: Int, pool: ComputePool,
                 let y = run(w, x: x, tokens: n, pool: pool, path: .streaming, isa: isa)
                 let worst = worstRelativeError(y, referenceMatMul(w, x: x, tokens: n))
                 #expect(worst.error <= tolerance, "\(type) \(isa) \(shape) n=\(n): element \(worst.index) off by \(worst.error)")
+            }
+        }
+    }
+
+    /// The bf16-activation path equals exact arithmetic on activations rounded to bf16 (nearest even):
+    /// bf16 products are exact in f32, so only the f32 sums differ.
+    @Test(.enabled(if: ActivationPrecision.bf16Available))
+    func bf16ActivationsMatchRoundedReference() {
+        for (s, shape) in shapes(for: .bf16).enumerated() {
+            let w = TestWeights(type: .bf16, rows: shape.rows, columns: shape.columns, seed: UInt64(500 + s))
+            for n in tokenCounts {
+                let x = randomActivations(count: n * shape.columns, seed: UInt64(n + 11))
+                let rounded = x.map(roundedToBF16)
+                let y = run(w, x: x, tokens: n, pool: pool, path: .streaming, accumulateOnto: nil, precision: .bf16)
+                let worst = worstRelativeError(y, referenceMatMul(w, x: rounded, tokens: n))
+                #expect(worst.error <= tolerance, "\(shape) n=\(n): element \(worst.index) off by \(worst.error)")
+                // Not the f32 result: the rounding is real (guards against silently taking the f32 path).
+                #expect(worstRelativeError(y, referenceMatMul(w, x: x, tokens: n)).error > tolerance)
             }
         }
     }
@@ -156,4 +175,11 @@ private func run(_ w: TestWeights, x: [Float], tokens n: Int, pool: ComputePool,
         #expect(MatMul.crossover == crossover)
         #expect(crossover.f32 == saved.f32)
     }
+}
+
+/// `value` rounded to the nearest bf16 (ties to even), as `vcvtne2ps2bf16` does for finite values.
+private func roundedToBF16(_ value: Float) -> Float {
+    let bits = value.bitPattern
+    let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
+    return Float(bitPattern: rounded)
 }

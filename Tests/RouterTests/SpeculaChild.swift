@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,16 +12,7 @@ final class SpeculaChild: @unchecked Sendable {
     let process = Process()
     let logURL: URL
 
-    static var executable: URL {
-        get throws {
-            let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let candidate = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("specula")
-            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-                throw TestFailure("specula executable not found at \(candidate.path)")
-            }
-            return candidate
-        }
-    }
+    static var executable: URL { get throws { try BuiltSpecula.executable } }
 
     init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("specula-child-\(UUID().uuidString).log")
@@ -52,19 +44,11 @@ final class SpeculaChild: @unchecked Sendable {
 
     /// Waits for the exit; nil when still running after `timeout`.
     func waitForExit(within timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        try await process.exitStatus(within: timeout)
     }
 
     func kill() {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.killAndReap()
         try? FileManager.default.removeItem(at: logURL)
     }
 

@@ -53,7 +53,9 @@ struct CLIModelTests {
         #expect(output["finish_reason"] as? String == "length")
         #expect(output["completion_tokens"] as? Int == greedy.count)
         let speculation = try #require(output["speculation"] as? [String: Any])
-        if speculate != "off" {
+        // `auto` drafts only when drafts pay on this machine and build (a debug build drafts slowly, so
+        // its policy may rightly decline); a fixed budget always drafts and must get drafts accepted.
+        if speculate == "7" {
             #expect((speculation["mean_accepted_length"] as? Double ?? 0) > 1)
         }
     }

@@ -12,18 +12,6 @@ struct CLITests {
         #expect(result.stdout.contains("openblas"))
     }
 
-    @Test("commands of later milestones refuse clearly", arguments: [
-        ["bench", "serve", "--url", "http://127.0.0.1:1", "--prompts", "x.jsonl"],
-    ])
-    func notAvailableYet(arguments: [String]) throws {
-        let result = try SpeculaProcess.run(arguments)
-        #expect(result.status != 0)
-        #expect(result.stdout.isEmpty)
-        #expect(result.stderr.hasPrefix("error: "))
-        #expect(result.stderr.contains("not available yet"))
-        #expect(result.stderr.split(separator: "\n").count == 1)
-    }
-
     @Test("router and serve refuse bad settings with one line before listening", arguments: [
         (["router", "--listen", "127.0.0.1:0"], "no worker token"),
         (["router", "--listen", "nowhere", "--worker-token-file", "/dev/null"], "--listen 'nowhere'"),

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 import Testing
 
 /// Runs the built `specula` executable (it sits beside the test bundle in the build folder).
@@ -13,16 +14,7 @@ struct SpeculaProcess {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures")
 
-    static var executable: URL {
-        get throws {
-            let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let candidate = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("specula")
-            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-                throw ProcessError("specula executable not found at \(candidate.path)")
-            }
-            return candidate
-        }
-    }
+    static var executable: URL { get throws { try BuiltSpecula.executable } }
 
     /// Runs `specula arguments...` to completion.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {

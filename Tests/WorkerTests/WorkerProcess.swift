@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,16 +15,7 @@ final class WorkerProcess {
     let directory: URL
     private let logURL: URL
 
-    static var executable: URL {
-        get throws {
-            let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            let candidate = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("specula")
-            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-                throw ProcessError("specula executable not found at \(candidate.path)")
-            }
-            return candidate
-        }
-    }
+    static var executable: URL { get throws { try BuiltSpecula.executable } }
 
     /// Settings that keep a test worker fast and deterministic: no drafter, one compute thread, a small
     /// cache, short heartbeat and reconnect timings.
@@ -34,7 +26,8 @@ final class WorkerProcess {
 
     /// Starts `specula worker --router ROUTERS ...` with `token` in its token file; without a datastore
     /// speculation is off.
-    init(routers: [Int], token: [UInt8] = WorkerProcess.token, datastore: String? = nil) throws {
+    init(routers: [Int], token: [UInt8] = WorkerProcess.token, datastore: String? = nil,
+         environment extra: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("specula-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tokenFile = directory.appendingPathComponent("token")
@@ -47,6 +40,7 @@ final class WorkerProcess {
             + (datastore.map { ["--speculate", "on", "--datastore", $0] } ?? ["--speculate", "off"])
         var environment = ProcessInfo.processInfo.environment
         environment["SPECULA_CACHE"] = directory.appendingPathComponent("cache").path
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: logURL)
@@ -59,20 +53,12 @@ final class WorkerProcess {
 
     /// Waits for the exit; nil when it is still running after `timeout`.
     func waitForExit(within timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        try await process.exitStatus(within: timeout)
     }
 
     /// SIGKILL (the worker drains on SIGTERM, so that would not end it) and clean up.
     func kill() {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.killAndReap()
         try? FileManager.default.removeItem(at: directory)
     }
 }

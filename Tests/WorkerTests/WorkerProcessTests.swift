@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 import Testing
 import Wire
 #if canImport(Glibc)

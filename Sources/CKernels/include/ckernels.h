@@ -36,6 +36,18 @@ void ck_prepare_activations(int isa, int wtype, const float *x, size_t ldx, size
 void ck_matmul_rows(int isa, int wtype, const void *w, size_t columns, size_t row_begin, size_t row_end,
                     const float *xp, size_t n, float *y, size_t ldy, int accumulate);
 
+// bf16 weights x bf16-rounded activations (AVX512-BF16 `vdpbf16ps`); see matmul_bf16dot.c.
+/// Whether this CPU has AVX512-BF16 (and the AVX-512 level above).
+int ck_has_bf16_dot(void);
+/// bf16 elements per prepared activation row: columns rounded up to a multiple of 32, plus 32.
+size_t ck_bf16_activation_stride(size_t columns);
+/// xp[t * stride + k] = bf16(x[t * ldx + k]) (round to nearest even), zero-padded to the stride.
+void ck_prepare_activations_bf16(const float *x, size_t ldx, size_t n, size_t columns, uint16_t *xp);
+/// As ck_matmul_rows for bf16 weights, with activations prepared by ck_prepare_activations_bf16.
+/// Only call when ck_has_bf16_dot().
+void ck_matmul_rows_bf16dot(const uint16_t *w, size_t columns, size_t row_begin, size_t row_end,
+                            const uint16_t *xp, size_t n, float *y, size_t ldy, int accumulate);
+
 /// out[(r - row_begin) * ldo + k] = W[r, k] as f32 for rows [row_begin, row_end).
 void ck_widen_rows(int isa, int wtype, const void *w, size_t columns, size_t row_begin, size_t row_end,
                    float *out, size_t ldo);

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import ServeBenchmark
 import Tokenization
 
 /// `specula bench engine`: tokens per second of the engine at several batch sizes, speculation off vs on,
@@ -11,6 +12,7 @@ struct BenchEngine: ParsableCommand {
         abstract: "Engine throughput per batch size and speculation mode, in one run.")
 
     @OptionGroup var modelOption: ModelOption
+    @OptionGroup var activationsOption: ActivationsOption
     @Option(help: "Prompts, JSONL: {\"id\", \"prompt\", \"max_tokens\"} per line.") var prompts: String
     @Option(help: "Use the first N prompts.") var limit: Int?
     @Option(help: "Override every prompt's max_tokens.") var maxTokens: Int?
@@ -61,7 +63,8 @@ struct BenchEngine: ParsableCommand {
         let modes = try speculate.split(separator: ",").map { try SpeculationMode(parsing: String($0)) }
         guard !batchSizes.isEmpty, !modes.isEmpty else { throw CLIError("give at least one --batch and one --speculate") }
         let path = try modelOption.resolvedPath()
-        let loaded = try LoadedModel(path: path, threads: threads, maxTokensPerStep: maxTokensPerStep, kvCacheMB: kvCacheMb)
+        let loaded = try LoadedModel(path: path, threads: threads, maxTokensPerStep: maxTokensPerStep, kvCacheMB: kvCacheMb,
+                                     activations: activationsOption.activations)
         let promptSet = try BenchPrompts.load(prompts, limit: limit, tokenizer: loaded.tokenizer)
         let setup = modes.allSatisfy({ $0 == .off }) ? nil : try SpeculationAssets.setup(for: loaded, datastore: datastore) {
             FileHandleOutput.standardError.write($0 + "\n")
@@ -138,19 +141,13 @@ struct BenchPrompts {
     let maxTokens: Int
 
     static func load(_ path: String, limit: Int?, tokenizer: Tokenizer) throws -> [BenchPrompts] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read prompts file '\(path)'") }
-        var prompts: [BenchPrompts] = []
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
-            if let limit, prompts.count >= limit { break }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let text = object["prompt"] as? String else {
-                throw CLIError("\(path):\(number + 1): expected {\"id\", \"prompt\", \"max_tokens\"}")
-            }
-            prompts.append(BenchPrompts(id: object["id"] as? String ?? "\(number)", ids: tokenizer.promptIDs(text),
-                                        maxTokens: object["max_tokens"] as? Int ?? 128))
+        let file: PromptFile
+        do {
+            file = try PromptFile(path: path, limit: limit)
+        } catch {
+            throw CLIError(error.description)
         }
-        guard !prompts.isEmpty else { throw CLIError("\(path) holds no prompts") }
-        return prompts
+        return file.prompts.map { BenchPrompts(id: $0.id, ids: tokenizer.promptIDs($0.text), maxTokens: $0.maxTokens) }
     }
 }
 

@@ -12,6 +12,7 @@ struct BenchKernels: ParsableCommand {
         abstract: "Measure step time per token count against the roofline (read bandwidth, peak FLOP/s).")
 
     @OptionGroup var modelOption: ModelOption
+    @OptionGroup var activationsOption: ActivationsOption
     @Option(help: "Token counts per step, comma-separated.") var tokens: String = "1,2,4,8,16,32,64"
     @Option(help: "Also time a prefill step of this many tokens against sgemm on the same shapes (0 = skip).")
     var prefill: Int = 512
@@ -52,7 +53,8 @@ struct BenchKernels: ParsableCommand {
         let checkpoint = try ModelCheckpoint.load(path: path)
         let pool = ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let largest = max(counts.max()!, prefill)
-        let model = try TransformerModel(checkpoint: checkpoint, pool: pool, maxTokensPerStep: largest)
+        let model = try TransformerModel(checkpoint: checkpoint, pool: pool, maxTokensPerStep: largest,
+                                         activationPrecision: activationsOption.activations)
         let cache = model.makeCache(budgetMB: max(64, largest * checkpoint.configuration.numHiddenLayers
             * checkpoint.configuration.numKeyValueHeads * checkpoint.configuration.headDim * 8 / 1_000_000 + 16))
 

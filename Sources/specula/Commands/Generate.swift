@@ -8,6 +8,7 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate text from a prompt.")
 
     @OptionGroup var modelOption: ModelOption
+    @OptionGroup var activationsOption: ActivationsOption
     @Option(help: "Prompt text.") var prompt: String?
     @Option(help: "Read the prompt from this file.") var promptFile: String?
     @Option(help: "Start from these comma-separated token ids exactly (nothing added).") var ids: String?
@@ -35,7 +36,8 @@ struct Generate: ParsableCommand {
     func run() throws {
         let mode = try SpeculationMode(parsing: speculate)
         guard maxTokens >= 0 else { throw CLIError("--max-tokens \(maxTokens) must be >= 0") }
-        let loaded = try LoadedModel(path: try modelOption.resolvedPath(), threads: threads, kvCacheMB: kvCacheMb)
+        let loaded = try LoadedModel(path: try modelOption.resolvedPath(), threads: threads, kvCacheMB: kvCacheMb,
+                                     activations: activationsOption.activations)
         let promptIDs = try promptTokenIDs(loaded.tokenizer)
         let parameters = SamplingParameters(
             temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repetitionPenalty,

@@ -8,6 +8,7 @@ struct Logits: ParsableCommand {
         abstract: "Print the logits of a prompt (last position in full, top 5 at every position).")
 
     @OptionGroup var modelOption: ModelOption
+    @OptionGroup var activationsOption: ActivationsOption
     @Option(help: "Text to encode.") var text: String?
     @Option(help: "Comma-separated token ids (used exactly, nothing added).") var ids: String?
     @Flag(help: "Start the text as generation does: the post-processor's special tokens, and BOS when the tokenizer config asks for it.")
@@ -22,7 +23,7 @@ struct Logits: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel(path: try modelOption.resolvedPath())
+        let loaded = try LoadedModel(path: try modelOption.resolvedPath(), activations: activationsOption.activations)
         let tokenIDs: [Int]
         switch (text, ids) {
         case let (text?, nil):

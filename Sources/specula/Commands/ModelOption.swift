@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import Kernels
 
 /// `--model PATH`: a Hugging Face folder or a `.gguf` file; the bundled default model when absent.
 struct ModelOption: ParsableArguments {
@@ -10,6 +11,15 @@ struct ModelOption: ParsableArguments {
         if let model { return model }
         return try BundledAssets.defaultModelPath
     }
+}
+
+extension ActivationPrecision: ExpressibleByArgument {}
+
+/// `--activations f32|bf16`: the numerics of matrix products (see `ActivationPrecision`).
+struct ActivationsOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Activations in matrix products: f32 (reference numerics) or bf16 (bf16 weights on AVX512-BF16 CPUs: twice the multiply-adds per instruction, activations rounded to bf16).",
+                               valueName: "f32|bf16"))
+    var activations: ActivationPrecision = .f32
 }
 
 /// Parses `1,2,3` (spaces allowed) into token ids, naming the bad element on failure.

@@ -2,7 +2,10 @@ import ArgumentParser
 import Dispatch
 import Engine
 import Foundation
+import Kernels
 import Logging
+import ServiceSettings
+import SystemdNotify
 import WorkerCore
 #if canImport(Glibc)
 import Glibc
@@ -18,40 +21,59 @@ struct Worker: AsyncParsableCommand {
         engine has room (credits). If a router goes away, the requests it assigned are cancelled (the \
         router re-queues them) and the worker reconnects with exponential backoff.
 
+        Settings come from flags, then SPECULA_<KEY> environment variables (SPECULA_KV_CACHE_MB for \
+        --kv-cache-mb), then the --config file (or SPECULA_CONFIG): 'key = value' lines whose keys are the \
+        long flag names. --show-config prints what results and where each value came from.
+
         Token: the first line of --worker-token-file (trimmed), else the SPECULA_WORKER_TOKEN environment \
         variable; at least 16 bytes. There is no unauthenticated mode: without a token the worker refuses \
         to start. A router holding a different token refuses the worker, which logs why and retries.
 
         SIGTERM or SIGINT drains: the worker tells every router (drain), takes nothing new, finishes the \
         requests it holds, closes, and exits 0. Logs are structured lines on stderr.
+
+        Under systemd (Type=notify, NOTIFY_SOCKET set) the worker reports READY=1 once its model is loaded \
+        and at least one router has accepted its registration, STOPPING=1 when the drain begins, a STATUS= \
+        line as routers come and go, and, with WatchdogSec=, WATCHDOG=1 every half period for as long as \
+        both its event loop and its engine thread answer.
         """)
 
-    @Option(help: "Routers to connect to, HOST:PORT[,HOST:PORT...].") var router: String
-    @Option(help: "Model folder or .gguf file (default: the bundled pycode-6m).") var model: String?
-    @Option(help: "Worker name (default: HOSTNAME-PID).") var name: String?
-    @Option(help: "SSSD datastore file (default: the bundled corpus's, for models with the bundled tokenizer).")
-    var datastore: String?
-    @Option(help: "Speculation: on (SSSD drafts, as each request asks) or off (one token per step; no datastore is loaded).")
-    var speculate: String = "on"
-    @Option(help: "Compute threads (default: all cores).") var threads: Int?
-    @Option(help: "KV cache budget in MB.") var kvCacheMb: Int = 256
-    @Option(help: "Most requests held at once (running + waiting); the credits offered to all routers together.")
-    var maxRunning: Int = 16
-    @Option(help: "File holding the shared worker token (first line).") var workerTokenFile: String?
-    @Option(help: "Send a heartbeat after this many ms without sending.") var heartbeatIntervalMs: Int = 5000
-    @Option(help: "Drop a router connection after this many ms without receiving.") var heartbeatTimeoutMs: Int = 15000
-    @Option(help: "Longest reconnect delay in ms (delays double from 100 ms).") var reconnectMaxMs: Int = 5000
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(help: WorkerSettings.help("router")) var router: String?
+    @Option(help: WorkerSettings.help("model")) var model: String?
+    @Option(help: WorkerSettings.help("name")) var name: String?
+    @Option(help: WorkerSettings.help("datastore")) var datastore: String?
+    @Option(help: WorkerSettings.help("speculate")) var speculate: String?
+    @Option(help: WorkerSettings.help("threads")) var threads: Int?
+    @Option(help: WorkerSettings.help("kv-cache-mb")) var kvCacheMb: Int?
+    @Option(help: WorkerSettings.help("max-running")) var maxRunning: Int?
+    @Option(help: WorkerSettings.help("worker-token-file")) var workerTokenFile: String?
+    @Option(help: WorkerSettings.help("heartbeat-interval-ms")) var heartbeatIntervalMs: Int?
+    @Option(help: WorkerSettings.help("heartbeat-timeout-ms")) var heartbeatTimeoutMs: Int?
+    @Option(help: WorkerSettings.help("reconnect-max-ms")) var reconnectMaxMs: Int?
+    @Option(help: WorkerSettings.help("log-level")) var logLevel: String?
+    @Option(help: WorkerSettings.help("activations")) var activations: ActivationPrecision?
+    @Option(help: "Settings file: 'key = value' lines, keys as the long flag names (env SPECULA_CONFIG); flags beat SPECULA_* variables, which beat the file.")
+    var config: String?
+    @Flag(help: "Print the resolved settings, each with where it came from, and exit.") var showConfig = false
+    // A supervisor's switch, not a setting: neither a variable nor a config key sets it.
     @Flag(help: "Drain and exit when the parent process dies (set by 'specula serve' and tests, so no worker outlives them).")
     var exitWithParent = false
 
     func run() async throws {
-        let configuration = try workerConfiguration()
-        try bootstrapLogging(level: logLevel)
+        let settings = try resolvedSettings()
+        if showConfig {
+            FileHandleOutput.standardOutput.write(settings.rendered)
+            return
+        }
+        let configuration = try workerConfiguration(settings)
+        try bootstrapLogging(level: settings.string("log-level")!)
         var logger = Logger(label: "specula.worker")
         logger[metadataKey: "worker"] = "\(configuration.name)"
+        let systemd = try SystemdReporter(logger: logger)
+        systemd.report(.starting, status: "loading the model")
 
-        let service = try makeService(configuration: configuration, logger: logger)
+        let service = try makeService(configuration: configuration, settings: settings, logger: logger)
+        Self.reportToSystemd(service, systemd)
         let signals = Self.drainOnSignals(service)
         let watch = exitWithParent ? Self.drainWhenOrphaned(service) : nil
         service.start()
@@ -61,43 +83,57 @@ struct Worker: AsyncParsableCommand {
         try await service.shutdown()
     }
 
-    private func workerConfiguration() throws -> WorkerConfiguration {
-        guard maxRunning > 0 else { throw CLIError("--max-running \(maxRunning) must be > 0") }
-        guard heartbeatIntervalMs > 0, heartbeatTimeoutMs > heartbeatIntervalMs else {
-            throw CLIError("--heartbeat-interval-ms \(heartbeatIntervalMs) and --heartbeat-timeout-ms \(heartbeatTimeoutMs): expected 0 < interval < timeout")
+    /// Single values were checked against their ranges when the settings were resolved; what is left
+    /// is how they combine.
+    private func workerConfiguration(_ settings: ResolvedSettings) throws -> WorkerConfiguration {
+        let interval = settings.integer("heartbeat-interval-ms")!
+        let timeout = settings.integer("heartbeat-timeout-ms")!
+        guard timeout > interval else {
+            throw CLIError("\(settings.origin("heartbeat-interval-ms")) and \(settings.origin("heartbeat-timeout-ms")): "
+                + "expected the interval below the timeout")
         }
-        guard reconnectMaxMs >= 100 else { throw CLIError("--reconnect-max-ms \(reconnectMaxMs) must be >= 100") }
-        guard ["on", "off"].contains(speculate) else { throw CLIError("--speculate '\(speculate)' is not one of on, off") }
-        let name = self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
-        guard (1...128).contains(name.utf8.count) else { throw CLIError("--name is \(name.utf8.count) bytes; expected 1-128") }
         do {
             return WorkerConfiguration(
-                routers: try RouterAddress.parseList(router), name: name,
-                proof: try WorkerToken.load(file: workerTokenFile), capacity: maxRunning,
-                heartbeatInterval: .milliseconds(Int64(heartbeatIntervalMs)),
-                heartbeatTimeout: .milliseconds(Int64(heartbeatTimeoutMs)),
-                backoff: Backoff(base: .milliseconds(100), max: .milliseconds(Int64(reconnectMaxMs))))
+                routers: try RouterAddress.parseList(try settings.required("router")),
+                name: settings.string("name") ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
+                proof: try WorkerToken.load(file: settings.string("worker-token-file")),
+                capacity: settings.integer("max-running")!,
+                heartbeatInterval: .milliseconds(Int64(interval)), heartbeatTimeout: .milliseconds(Int64(timeout)),
+                backoff: Backoff(base: .milliseconds(100), max: .milliseconds(Int64(settings.integer("reconnect-max-ms")!))))
         } catch let error as WorkerError {
             throw CLIError(error.description)
         }
     }
 
-    private func makeService(configuration: WorkerConfiguration, logger: Logger) throws -> WorkerService {
-        let path = try model ?? BundledAssets.defaultModelPath
-        let loaded = try LoadedModel(path: path, threads: threads, kvCacheMB: kvCacheMb)
-        let setup = speculate == "off" ? nil : try SpeculationAssets.setup(for: loaded, datastore: datastore) {
-            logger.info("\($0)")
-        }
+    private func makeService(configuration: WorkerConfiguration, settings: ResolvedSettings, logger: Logger) throws -> WorkerService {
+        let path = try settings.string("model") ?? BundledAssets.defaultModelPath
+        let loaded = try LoadedModel(path: path, threads: settings.integer("threads"), kvCacheMB: settings.integer("kv-cache-mb")!,
+                                     activations: ActivationPrecision(rawValue: settings.string("activations")!)!)
+        let setup = settings.string("speculate") == "off" ? nil
+            : try SpeculationAssets.setup(for: loaded, datastore: settings.string("datastore")) { logger.info("\($0)") }
         let served = WorkerModel(
             id: loaded.name, tokenizer: loaded.tokenizer, vocabularySize: loaded.model.vocabularySize,
             contextLength: loaded.model.maxContext, kvCapacityTokens: loaded.cache.freeTokenCapacity,
             supportsSpeculation: setup != nil)
         let engine = loaded.makeEngine(
-            configuration: InferenceEngine.Configuration(maxTokensPerStep: loaded.model.maxTokensPerStep, maxRunning: maxRunning),
+            configuration: InferenceEngine.Configuration(maxTokensPerStep: loaded.model.maxTokensPerStep,
+                                                         maxRunning: configuration.capacity),
             speculation: setup)
         logger.info("model loaded", metadata: ["model": "\(served.id)", "path": "\(path)",
                                               "context": "\(served.contextLength)", "kv_tokens": "\(served.kvCapacityTokens)"])
         return WorkerService(configuration: configuration, model: served, engine: engine, logger: logger)
+    }
+
+    /// Ready once a router accepted the worker; stopping once the drain begins; watchdog pings that
+    /// need the event loop and the engine thread.
+    private static func reportToSystemd(_ service: WorkerService, _ systemd: SystemdReporter) {
+        service.onStatusChange { status in
+            let phase: ServiceLifecycle.Phase = status.draining ? .stopping : status.registeredRouters > 0 ? .serving : .starting
+            systemd.report(phase, status: status.description)
+        }
+        if let interval = systemd.watchdogInterval {
+            service.startWatchdog(every: interval) { systemd.watchdogPing() }
+        }
     }
 
     /// Polls the parent pid: once the parent is gone (the worker was re-parented), drain.

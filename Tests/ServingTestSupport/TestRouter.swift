@@ -4,10 +4,10 @@ import NIOPosix
 import Synchronization
 import Wire
 
-/// A router for tests, built from the wire module: listens on 127.0.0.1, runs the router side of the
+/// A router for tests, built from the wire module (shared by the worker and deployment tests): listens on 127.0.0.1, runs the router side of the
 /// handshake, and records what each worker connection sends. Tests script the router's half by hand.
-final class TestRouter: Sendable {
-    let port: Int
+package final class TestRouter: Sendable {
+    package let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let server: any Channel
     private let accepted: EventQueue<PeerConnection>
@@ -22,7 +22,7 @@ final class TestRouter: Sendable {
     }
 
     /// Listens on `port` (0: any free port) with this shared token.
-    static func start(token: [UInt8], port: Int = 0) async throws -> TestRouter {
+    package static func start(token: [UInt8], port: Int = 0) async throws -> TestRouter {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let accepted = EventQueue<PeerConnection>()
         let proof = try HandshakeProof(token: token)
@@ -47,14 +47,14 @@ final class TestRouter: Sendable {
     }
 
     /// The next worker connection (accepted, handshake not necessarily done).
-    func nextConnection(within timeout: Duration = .seconds(20)) async throws -> PeerConnection {
+    package func nextConnection(within timeout: Duration = .seconds(20)) async throws -> PeerConnection {
         let connection = try await accepted.next(within: timeout, waitingFor: "a worker connection on port \(port)")
         open.withLock { $0.append(connection) }
         return connection
     }
 
     /// Stops listening and drops every connection, as a crashed router would.
-    func stop() async {
+    package func stop() async {
         try? await server.close()
         for connection in open.withLock({ $0 }) { connection.close() }
         try? await group.shutdownGracefully()
@@ -62,7 +62,7 @@ final class TestRouter: Sendable {
 }
 
 /// What a worker connection did, as the test router saw it.
-enum PeerEvent: Sendable, Equatable {
+package enum PeerEvent: Sendable, Equatable {
     case authenticated(workerName: String)
     case message(WireMessage)
     case error(String)
@@ -70,30 +70,30 @@ enum PeerEvent: Sendable, Equatable {
 }
 
 /// One worker connection on the test router.
-final class PeerConnection: Sendable {
-    let channel: any Channel
-    let events = EventQueue<PeerEvent>()
+package final class PeerConnection: Sendable {
+    package let channel: any Channel
+    package let events = EventQueue<PeerEvent>()
     let muted = Atomic<Bool>(false)
 
     init(channel: any Channel) {
         self.channel = channel
     }
 
-    func send(_ message: WireMessage) {
+    package func send(_ message: WireMessage) {
         channel.writeAndFlush(message, promise: nil)
     }
 
     /// From now on nothing reaches the worker, heartbeat replies included.
-    func mute() { muted.store(true, ordering: .relaxed) }
+    package func mute() { muted.store(true, ordering: .relaxed) }
 
-    func close() { channel.close(promise: nil) }
+    package func close() { channel.close(promise: nil) }
 
-    func next(within timeout: Duration = .seconds(20)) async throws -> PeerEvent {
+    package func next(within timeout: Duration = .seconds(20)) async throws -> PeerEvent {
         try await events.next(within: timeout, waitingFor: "an event from the worker")
     }
 
     /// The next message that is not a heartbeat; throws on anything else (errors, close).
-    func nextMessage(within timeout: Duration = .seconds(20)) async throws -> WireMessage {
+    package func nextMessage(within timeout: Duration = .seconds(20)) async throws -> WireMessage {
         let deadline = ContinuousClock.now + timeout
         while true {
             switch try await next(within: max(deadline - ContinuousClock.now, .zero)) {
@@ -106,7 +106,7 @@ final class PeerConnection: Sendable {
 
     /// Handshake, `register`, then `registration(accepted)`.
     @discardableResult
-    func register() async throws -> Register {
+    package func register() async throws -> Register {
         guard case .authenticated = try await next() else { throw ProcessError("expected the worker to authenticate") }
         guard case .register(let register) = try await nextMessage() else { throw ProcessError("expected register") }
         send(.registration(Registration(accepted: true)))
@@ -114,14 +114,14 @@ final class PeerConnection: Sendable {
     }
 
     /// ``register()``, then the initial credits.
-    func acceptRegistration() async throws -> (register: Register, credits: UInt32) {
+    package func acceptRegistration() async throws -> (register: Register, credits: UInt32) {
         let register = try await register()
         guard case .credits(let credits) = try await nextMessage() else { throw ProcessError("expected credits") }
         return (register, credits.count)
     }
 
     /// Credits that arrive within `window` (heartbeats skipped; anything else throws).
-    func credits(within window: Duration) async throws -> UInt32 {
+    package func credits(within window: Duration) async throws -> UInt32 {
         var total: UInt32 = 0
         let deadline = ContinuousClock.now + window
         while ContinuousClock.now < deadline {
@@ -136,7 +136,7 @@ final class PeerConnection: Sendable {
     }
 
     /// Collects `tokens` of `requestID` until its `finish`.
-    func collect(_ requestID: UInt64, onTokens: (TokenEvent) -> Void = { _ in }) async throws -> (text: String, ids: [UInt32], finish: Finish) {
+    package func collect(_ requestID: UInt64, onTokens: (TokenEvent) -> Void = { _ in }) async throws -> (text: String, ids: [UInt32], finish: Finish) {
         var text = ""
         var ids: [UInt32] = []
         while true {
@@ -200,12 +200,14 @@ private final class PeerHandler: ChannelInboundHandler {
 }
 
 /// A thread-safe FIFO that tests poll with a deadline.
-final class EventQueue<Element: Sendable>: Sendable {
+package final class EventQueue<Element: Sendable>: Sendable {
     private let items = Mutex<[Element]>([])
 
-    func push(_ item: Element) { items.withLock { $0.append(item) } }
+    package init() {}
 
-    func next(within timeout: Duration, waitingFor what: String) async throws -> Element {
+    package func push(_ item: Element) { items.withLock { $0.append(item) } }
+
+    package func next(within timeout: Duration, waitingFor what: String) async throws -> Element {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let item = items.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return item }
@@ -215,7 +217,7 @@ final class EventQueue<Element: Sendable>: Sendable {
     }
 }
 
-struct ProcessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct ProcessError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,51 @@
+import Logging
+import Synchronization
+import SystemdNotify
+
+/// A service's life as systemd hears it (`Type=notify`): readiness, stopping, status lines and
+/// watchdog pings, sent from any thread. Without `NOTIFY_SOCKET` it only keeps the state. A socket
+/// that refuses a message is logged once, not fatal: the service keeps serving.
+final class SystemdReporter: Sendable {
+    private let notifier: SystemdNotifier
+    private let lifecycle = Mutex(ServiceLifecycle())
+    private let logger: Logger
+    private let warned = Atomic<Bool>(false)
+
+    init(logger: Logger) throws {
+        do {
+            notifier = try SystemdNotifier()
+        } catch {
+            throw CLIError(error.description)
+        }
+        self.logger = logger
+    }
+
+    /// Half of `WATCHDOG_USEC`, when systemd expects pings from this process.
+    var watchdogInterval: Duration? { notifier.watchdogInterval }
+
+    func report(_ phase: ServiceLifecycle.Phase, status: String) {
+        // The lock also keeps datagrams in the order the lifecycle produced them.
+        lifecycle.withLock { lifecycle in
+            let assignments = lifecycle.report(phase, status: status)
+            send(assignments)
+        }
+    }
+
+    func watchdogPing() {
+        send([("WATCHDOG", "1")])
+    }
+
+    private func send(_ assignments: [SystemdNotifier.Assignment]) {
+        guard notifier.isEnabled, !assignments.isEmpty else { return }
+        do {
+            try notifier.send(assignments)
+            if assignments.contains(where: { $0.key == "READY" || $0.key == "STOPPING" }) {
+                logger.debug("systemd notified", metadata: ["message": "\(assignments.map { "\($0.key)=\($0.value)" })"])
+            }
+        } catch {
+            if !warned.exchange(true, ordering: .relaxed) {
+                logger.warning("cannot notify systemd; continuing without", metadata: ["error": "\(error.description)"])
+            }
+        }
+    }
+}

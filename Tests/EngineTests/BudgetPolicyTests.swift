@@ -1,0 +1,59 @@
+@testable import Engine
+import Testing
+
+@Suite struct BudgetPolicyTests {
+    /// Steps up to 8 tokens cost what one costs (memory-bound), then grow linearly.
+    let flatThenLinear = StepCostModel(tokens: [1, 8, 16], seconds: [0.010, 0.010, 0.020], secondsPerTokenContext: 0)
+    /// Every token costs the same (compute-bound): a draft pays only if it is nearly certain.
+    let linear = StepCostModel(tokens: [1, 2, 4], seconds: [0.010, 0.020, 0.040], secondsPerTokenContext: 0)
+
+    func allocate(_ model: StepCostModel, gains: [[Double]], draftSeconds: [Double]? = nil, limit: Int = 64) -> [Int] {
+        BudgetPolicy(costModel: model).allocate(
+            gains: gains, contexts: gains.map { _ in 0 }, draftSeconds: draftSeconds ?? gains.map { _ in 0 },
+            baseTokens: gains.count, baseContext: 0, limit: limit)
+    }
+
+    @Test func freeTokensAreTakenUpToTheKnee() {
+        // 7 drafts fill the flat part (8 tokens, 10 ms); the 8th adds 1.25 ms for +0.3 tokens at a
+        // rate of 5.55 tokens per 10 ms: 5.85 / 11.25 ms is worse.
+        let counts = allocate(flatThenLinear, gains: [[0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.35, 0.3, 0.2, 0.1]])
+        #expect(counts == [7])
+    }
+
+    @Test func computeBoundStepsTakeNoDrafts() {
+        #expect(allocate(linear, gains: [[0.5, 0.4]]) == [0])
+        // Two tokens cost twice one: a draft would have to be accepted more than always.
+        #expect(allocate(linear, gains: [[0.99]]) == [0])
+    }
+
+    @Test func bestGainsWinAcrossRequests() {
+        let counts = allocate(flatThenLinear, gains: [[0.9, 0.2], [0.8, 0.7, 0.1]], limit: 3)
+        #expect(counts == [1, 2])
+    }
+
+    @Test func draftingTimeMustBeEarnedBack() {
+        let gains = [[0.3, 0.2]]
+        #expect(allocate(flatThenLinear, gains: gains) == [2])
+        // Drafting took 5 ms of a 10 ms step: +0.5 expected tokens for +50% time is a loss.
+        #expect(allocate(flatThenLinear, gains: gains, draftSeconds: [0.005]) == [0])
+        // A cheap drafter keeps them.
+        #expect(allocate(flatThenLinear, gains: gains, draftSeconds: [0.0005]) == [2])
+    }
+
+    @Test func aRequestThatKeepsNoDraftsBacksOffExponentially() {
+        var backoff = DraftBackoff()
+        let first = backoff.shouldDraft()
+        #expect(first)
+        var skipped: [Int] = []
+        for _ in 0..<7 {
+            backoff.record(kept: false)
+            var count = 0
+            while !backoff.shouldDraft() { count += 1 }
+            skipped.append(count)
+        }
+        #expect(skipped == [1, 2, 4, 8, 16, 32, 32])
+        backoff.record(kept: true)
+        backoff.record(kept: false)
+        #expect(backoff.skip == 1)
+    }
+}
