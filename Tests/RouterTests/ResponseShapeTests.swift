@@ -44,7 +44,7 @@ struct ResponseShapeTests {
 
     @Test("a whole completion: text_completion, one choice, usage and the speculation extension")
     func wholeCompletion() throws {
-        let renderer = ResponseRenderer(route: .completion, id: "cmpl-1", created: 1_700_000_000, model: "m", includeUsage: false)
+        var renderer = ResponseRenderer(route: .completion, id: "cmpl-1", created: 1_700_000_000, model: "m", includeUsage: false)
         let body = try Self.object(renderer.whole(text: "abc", summary: Self.summary))
         #expect(body["object"] as? String == "text_completion" && body["id"] as? String == "cmpl-1" && body["model"] as? String == "m")
         let choice = try #require((body["choices"] as? [[String: Any]])?.first)
@@ -59,7 +59,7 @@ struct ResponseShapeTests {
 
     @Test("a whole chat completion carries an assistant message")
     func wholeChat() throws {
-        let renderer = ResponseRenderer(route: .chat, id: "chatcmpl-1", created: 1, model: "m", includeUsage: false)
+        var renderer = ResponseRenderer(route: .chat, id: "chatcmpl-1", created: 1, model: "m", includeUsage: false)
         let body = try Self.object(renderer.whole(text: "hi", summary: Self.summary))
         #expect(body["object"] as? String == "chat.completion")
         let message = try #require((body["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])
@@ -68,7 +68,7 @@ struct ResponseShapeTests {
 
     @Test("chat chunks: the role first, then content deltas, then an empty delta with the finish reason")
     func chatChunks() throws {
-        let renderer = ResponseRenderer(route: .chat, id: "chatcmpl-1", created: 1, model: "m", includeUsage: true)
+        var renderer = ResponseRenderer(route: .chat, id: "chatcmpl-1", created: 1, model: "m", includeUsage: true)
         let role = try Self.object(try #require(renderer.roleChunk()))
         #expect(role["object"] as? String == "chat.completion.chunk")
         let roleDelta = try #require((role["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])
@@ -88,7 +88,7 @@ struct ResponseShapeTests {
 
     @Test("completion chunks: text pieces, no role chunk, no usage field without include_usage")
     func completionChunks() throws {
-        let renderer = ResponseRenderer(route: .completion, id: "cmpl-1", created: 1, model: "m", includeUsage: false)
+        var renderer = ResponseRenderer(route: .completion, id: "cmpl-1", created: 1, model: "m", includeUsage: false)
         #expect(renderer.roleChunk() == nil)
         let chunk = try Self.object(renderer.textChunk("def"))
         #expect(chunk["object"] as? String == "text_completion" && chunk["usage"] == nil)
