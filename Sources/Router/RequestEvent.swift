@@ -1,6 +1,6 @@
 public import Wire
 
-/// What the router tells the API about one request, in order: any number of ``tokens(text:count:)``,
+/// What the router tells the API about one request, in order: any number of ``tokens(text:count:logprobs:)``,
 /// then exactly one ``finished(_:)`` or ``failed(_:)``.
 public enum RequestEvent: Sendable, Equatable {
     /// New output: `text` completed by `count` new tokens (ids leave the worker only with their text,
