@@ -118,7 +118,15 @@ extension InferenceEngine {
         state.computed += slots.count
         record(&state, tree: tree, path: outcome.path)
         requests[entry.request] = state
-        let (count, _) = emit(outcome.path.map { Int(tree.tokens[$0]) } + [Int(outcome.bonus)], for: entry.request, events: &events)
+        let tokens = outcome.path.map { Int(tree.tokens[$0]) } + [Int(outcome.bonus)]
+        // Each token's logprob comes from the row that produced it: the root's for the first, then the
+        // row of the accepted node before it, exactly the rows plain decoding would have computed.
+        let logprobs = state.request.logprobs.map { alternatives in
+            tokens.indices.map { index in
+                TokenLogprob(row: index == 0 ? rootLogits : row(outcome.path[index - 1]), token: tokens[index], alternatives: alternatives)
+            }
+        }
+        let (count, _) = emit(tokens, logprobs: logprobs, for: entry.request, events: &events)
         return count
     }
 

@@ -140,7 +140,7 @@ struct BenchEngine: ParsableCommand {
                 stopAtEOS: !ignoreEos, speculation: mode))
         }
         while true {
-            for case let .tokens(id, ids, _) in events { outputs[id, default: []] += ids }
+            for case let .tokens(id, ids, _, _) in events { outputs[id, default: []] += ids }
             guard engine.hasWork else { break }
             events = engine.step()
         }
