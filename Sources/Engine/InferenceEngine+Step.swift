@@ -6,6 +6,7 @@ extension InferenceEngine {
     public func step() -> [EngineEvent] {
         guard hasWork else { return [] }
         let started = monotonicSeconds()
+        let draftedBefore = statistics.draftSeconds
         var events: [EngineEvent] = []
         admit(&events)
         var allowDrafts = true
@@ -19,6 +20,8 @@ extension InferenceEngine {
                 statistics.steps += 1
                 statistics.stepSeconds += elapsed
                 statistics.generatedTokens += emitted
+                stepCosts?.observe(tokens: batch.count, contextTokens: batch.positions.reduce(0) { $0 + Int($1) },
+                                   seconds: elapsed - (statistics.draftSeconds - draftedBefore))
                 if plan.allSatisfy(\.decodes) {
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted
