@@ -349,10 +349,10 @@ public final class WorkerService: @unchecked Sendable {
             return
         }
         metrics.recordHop(.now() - stamp)
-        let start = threadCPUNanoseconds()
+        let start = ThreadCPUTime.now()
         deliver(events, stamp: stamp)
         let tokens = events.reduce(0) { if case .tokens(_, let ids, _) = $1 { $0 + ids.count } else { $0 } }
-        metrics.recordDelivery(cpuNanoseconds: threadCPUNanoseconds() - start, tokens: tokens)
+        metrics.recordDelivery(ThreadCPUTime.now() - start, tokens: tokens)
     }
 
     /// Writes each event to the connection that assigned its request, then re-offers freed room.
@@ -462,13 +462,6 @@ public final class WorkerService: @unchecked Sendable {
         metrics.registeredConnections.record(links.filter { $0.state.acceptsWork }.count)
         statusChanged()
     }
-}
-
-/// CPU time of the calling thread (`SPECULA_WIRE_TIMING` only: a system call).
-private func threadCPUNanoseconds() -> Int64 {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
 }
 
 /// Lets the engine thread's callback reach the service, which does not exist yet when the engine
