@@ -31,9 +31,11 @@ struct WorkerMetrics {
     private(set) var overhead = LatencyHistogram()
     /// The part of it spent before the event loop picks the events up (thread hand-off), per batch.
     private(set) var hop = LatencyHistogram()
-    /// Event-loop thread CPU spent delivering engine events (encoding, compressing, writing), and the
-    /// tokens those events carried.
-    private(set) var deliveryCPU = ThreadCPUTime(userMicroseconds: 0, systemMicroseconds: 0)
+    /// Event-loop thread CPU spent delivering engine events (building and encoding frames, writing,
+    /// flushing), the part of it spent flushing (NIO's write path and the `writev` system call), and
+    /// the tokens those events carried.
+    private(set) var deliveryCPUNanoseconds: Int64 = 0
+    private(set) var flushCPUNanoseconds: Int64 = 0
     private(set) var deliveredTokens = 0
 
     mutating func recordHop(_ amount: TimeAmount) {
@@ -52,50 +54,28 @@ struct WorkerMetrics {
         overhead.record(amount.nanoseconds)
     }
 
-    mutating func recordDelivery(_ cpu: ThreadCPUTime, tokens: Int) {
-        deliveryCPU.userMicroseconds += cpu.userMicroseconds
-        deliveryCPU.systemMicroseconds += cpu.systemMicroseconds
+    mutating func recordDelivery(cpuNanoseconds: Int64, flushNanoseconds: Int64, tokens: Int) {
+        deliveryCPUNanoseconds += cpuNanoseconds
+        flushCPUNanoseconds += flushNanoseconds
         deliveredTokens += tokens
     }
 
     /// `frames=N mean_us=… p50_us=… p90_us=… p99_us=… max_us=… loop_hop_mean_us=… … tokens=N
-    /// cpu_us_per_token=… cpu_system_share=…`, for the exit log.
+    /// cpu_us_per_token=… flush_cpu_us_per_token=…`, for the exit log.
     var overheadSummary: String {
-        let total = deliveryCPU.userMicroseconds + deliveryCPU.systemMicroseconds
-        let perToken = deliveredTokens == 0 ? 0 : Double(total) * 1000 / Double(deliveredTokens)
-        let systemPercent = total == 0 ? 0 : Int((Double(deliveryCPU.systemMicroseconds) * 100 / Double(total)).rounded())
-        return "frames=\(overhead.count) \(overhead.summary()) \(hop.summary("loop_hop_")) "
-            + "tokens=\(deliveredTokens) cpu_us_per_token=\(LatencyHistogram.microseconds(perToken)) cpu_system_share=\(systemPercent)%"
+        func perToken(_ nanoseconds: Int64) -> String {
+            LatencyHistogram.microseconds(deliveredTokens == 0 ? 0 : Double(nanoseconds) / Double(deliveredTokens))
+        }
+        return "frames=\(overhead.count) \(overhead.summary()) \(hop.summary("loop_hop_")) tokens=\(deliveredTokens) "
+            + "cpu_us_per_token=\(perToken(deliveryCPUNanoseconds)) flush_cpu_us_per_token=\(perToken(flushCPUNanoseconds))"
     }
 }
 
-/// CPU time of the calling thread, in user space and in the kernel (`SPECULA_WIRE_TIMING` only: a
-/// system call). Linux splits the precise total between the two by tick samples, so the split is
-/// approximate over a few hundred ticks, the total exact to the microsecond.
-struct ThreadCPUTime {
-    var userMicroseconds: Int64
-    var systemMicroseconds: Int64
-
-    #if os(Linux)
-    /// glibc's `RUSAGE_THREAD` (1), which Swift does not import (it needs `_GNU_SOURCE`).
-    private static let rusageThread = __rusage_who_t(1)
-
-    static func now() -> ThreadCPUTime {
-        var usage = rusage()
-        getrusage(Self.rusageThread, &usage)
-        return ThreadCPUTime(userMicroseconds: Int64(usage.ru_utime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec),
-                             systemMicroseconds: Int64(usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_stime.tv_usec))
-    }
-    #else
-    /// No per-thread user/kernel split here: the thread's whole CPU time counts as user time.
-    static func now() -> ThreadCPUTime {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return ThreadCPUTime(userMicroseconds: Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000, systemMicroseconds: 0)
-    }
-    #endif
-
-    static func - (a: ThreadCPUTime, b: ThreadCPUTime) -> ThreadCPUTime {
-        ThreadCPUTime(userMicroseconds: a.userMicroseconds - b.userMicroseconds, systemMicroseconds: a.systemMicroseconds - b.systemMicroseconds)
-    }
+/// CPU time of the calling thread, exact to the nanosecond (`SPECULA_WIRE_TIMING` only: a system
+/// call). Not `getrusage(RUSAGE_THREAD)`: it gave implausible figures here (its total can lag the running
+/// slice, which spoils windows of tens of microseconds).
+func threadCPUNanoseconds() -> Int64 {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
 }

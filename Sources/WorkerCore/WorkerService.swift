@@ -349,14 +349,16 @@ public final class WorkerService: @unchecked Sendable {
             return
         }
         metrics.recordHop(.now() - stamp)
-        let start = ThreadCPUTime.now()
-        deliver(events, stamp: stamp)
+        let start = threadCPUNanoseconds()
+        let flush = deliver(events, stamp: stamp)
         let tokens = events.reduce(0) { if case .tokens(_, let ids, _) = $1 { $0 + ids.count } else { $0 } }
-        metrics.recordDelivery(ThreadCPUTime.now() - start, tokens: tokens)
+        metrics.recordDelivery(cpuNanoseconds: threadCPUNanoseconds() - start, flushNanoseconds: flush, tokens: tokens)
     }
 
     /// Writes each event to the connection that assigned its request, then re-offers freed room.
-    private func deliver(_ events: [EngineEvent], stamp: NIODeadline) {
+    /// - Returns: with wire timing on, the thread CPU time spent flushing; else 0.
+    @discardableResult
+    private func deliver(_ events: [EngineEvent], stamp: NIODeadline) -> Int64 {
         var touched: [Int: RouterLink] = [:]
         var toClose: [RouterLink] = []
         for event in events {
@@ -385,10 +387,13 @@ public final class WorkerService: @unchecked Sendable {
                 if link.state.finished(route.requestID) { toClose.append(link) }
             }
         }
+        let flushStart = configuration.timesWire ? threadCPUNanoseconds() : 0
         for link in touched.values { link.channel?.flush() }
+        let flushCPU = configuration.timesWire ? threadCPUNanoseconds() - flushStart : 0
         for link in toClose { link.close(reason: "drained") }
         grantCredits()
         finishDrainIfDone()
+        return flushCPU
     }
 
     /// The link a request's frames go to, unless its connection died since it was assigned.

@@ -173,7 +173,7 @@ struct WorkerProcessTests {
         #expect(try await connection.next(within: .seconds(10)) == .closed)
         #expect(try await worker.waitForExit(within: .seconds(20)) == 0)
         let overhead = worker.log.split(separator: "\n").first { $0.contains("wire_overhead") }
-        #expect(overhead?.contains("p99_us=") == true && overhead?.contains("cpu_us_per_token=") == true)
+        #expect(overhead?.contains("p99_us=") == true && overhead?.contains("flush_cpu_us_per_token=") == true)
         print("worker drained; \(overhead.map(String.init) ?? "no overhead line")")
         let files = try FileManager.default.contentsOfDirectory(atPath: captureFolder.path)
         #expect(files.count == 1 && files.first?.hasPrefix("t-worker-") == true)
