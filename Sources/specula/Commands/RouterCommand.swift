@@ -46,6 +46,7 @@ struct Router: AsyncParsableCommand {
             break
         }
         await server.stop(grace: flags.grace)
+        logWireTiming(options, logger: logger)
         logger.info("stopped")
     }
 }

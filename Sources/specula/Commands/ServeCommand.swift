@@ -78,6 +78,7 @@ struct Serve: AsyncParsableCommand {
         await server.drain(grace: flags.grace)
         await supervisor.stop(grace: .seconds(10))
         await server.close()
+        logWireTiming(options, logger: logger)
         if let failure { throw failure }
         logger.info("stopped")
     }
