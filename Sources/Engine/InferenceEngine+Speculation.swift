@@ -14,6 +14,7 @@ extension InferenceEngine {
         guard let costs = stepCosts, let cap = speculation?.maxDraftsPerRequest, limit > 0 else { return }
         let started = monotonicSeconds()
         let affordable = affordableDrafts(decodingCount: decoding.count, costs: costs, cap: cap)
+        let autoAllowed = speedGuard?.allowsDrafts(decoding: decoding.count) ?? true
         for id in decoding {
             guard let state = requests[id], let draftState = state.draftState else { continue }
             let room = model.maxContext - state.computed - 2
@@ -22,7 +23,7 @@ extension InferenceEngine {
             case .off: continue
             case .fixed(let count): budget = min(count, room)
             case .auto(let cap):
-                guard state.draftBackoff.shouldDraft() else { continue }
+                guard autoAllowed, state.draftBackoff.shouldDraft() else { continue }
                 budget = min(cap ?? affordable, affordable, room)
             }
             guard budget > 0 else { continue }

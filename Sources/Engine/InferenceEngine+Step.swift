@@ -25,6 +25,8 @@ extension InferenceEngine {
                 if plan.allSatisfy(\.decodes) {
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted
+                    speedGuard?.observe(decoding: plan.count, drafted: plan.contains { $0.draft != nil },
+                                        tokens: emitted, seconds: elapsed)
                 }
                 return events
             case .cacheFull:

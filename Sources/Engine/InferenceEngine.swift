@@ -36,6 +36,8 @@ public final class InferenceEngine {
     var speculation: SpeculationSetup?
     /// The budget policy's step costs: the setup's curve, corrected by the steps run so far.
     var stepCosts: ObservedStepCost?
+    /// Measured decode speed with and without drafts, per batch size (nil: not guarding).
+    var speedGuard: RealizedSpeedGuard?
     var drafts: [StepDraft] = []
     let work: UnsafeMutableBufferPointer<Float>
     public internal(set) var statistics = EngineStatistics()
@@ -65,6 +67,7 @@ public final class InferenceEngine {
         self.configuration = configuration
         self.speculation = speculation
         stepCosts = speculation.map { ObservedStepCost(curve: $0.costModel) }
+        speedGuard = speculation?.guardsRealizedSpeed == true ? RealizedSpeedGuard() : nil
         batch = Batch(capacity: configuration.maxTokensPerStep)
         work = .allocate(capacity: model.vocabularySize)
     }

@@ -7,11 +7,16 @@ public struct SpeculationSetup {
     public var costModel: StepCostModel
     /// Most draft tokens a request verifies per step under `auto`.
     public var maxDraftsPerRequest: Int
+    /// Whether `auto` stops drafting at batch sizes where steps with drafts are measured slower than
+    /// steps without (`RealizedSpeedGuard`). Tests that check speculation's correctness, not its
+    /// economics, turn it off so that `auto` always drafts.
+    public var guardsRealizedSpeed: Bool
 
-    public init(drafter: Drafter, costModel: StepCostModel, maxDraftsPerRequest: Int = 24) {
+    public init(drafter: Drafter, costModel: StepCostModel, maxDraftsPerRequest: Int = 24, guardsRealizedSpeed: Bool = true) {
         self.drafter = drafter
         self.costModel = costModel
         self.maxDraftsPerRequest = maxDraftsPerRequest
+        self.guardsRealizedSpeed = guardsRealizedSpeed
     }
 }
 

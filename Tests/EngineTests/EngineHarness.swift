@@ -26,7 +26,8 @@ final class EngineHarness {
         cache = model.makeCache(budgetMB: kvCacheMB)
         var setup: SpeculationSetup?
         if speculate {
-            setup = SpeculationSetup(drafter: Drafter(datastore: try Self.datastore(tokenizer)), costModel: Self.flatCosts)
+            setup = SpeculationSetup(drafter: Drafter(datastore: try Self.datastore(tokenizer)), costModel: Self.flatCosts,
+                                     guardsRealizedSpeed: false)
         }
         engine = InferenceEngine(model: model, tokenizer: tokenizer, cache: cache, eosTokens: [0],
                                  configuration: configuration, speculation: setup)

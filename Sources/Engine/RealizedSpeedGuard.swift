@@ -1,0 +1,77 @@
+/// The last word on whether `auto` speculation pays: the decode speed the engine actually gets from
+/// steps that verify drafts against steps that do not, at the same number of decoding requests.
+///
+/// The budget policy plans with estimates (the drafter's calibrated probabilities, the step-cost
+/// curve). Where extra tokens cost almost what they can win (a small model whose steps are
+/// compute-bound, or large batches) the estimates' errors decide, and a plan that looked good can lose.
+/// This guard measures the outcome: tokens per second of decode-only steps, as a moving average per
+/// batch-size bucket and per arm (drafted or plain). When the drafted arm is measured slower, `auto`
+/// drafts are switched off for that bucket; one step in `probeInterval` still tries the arm not in
+/// use, so both measurements stay current as contexts grow or the machine's load changes.
+struct RealizedSpeedGuard {
+    /// Tokens and seconds, decayed per observation: their ratio is a recent tokens-per-second.
+    struct Rate {
+        var tokens = 0.0
+        var seconds = 0.0
+        var samples = 0
+
+        var value: Double { seconds > 0 ? tokens / seconds : 0 }
+
+        mutating func add(tokens: Int, seconds: Double) {
+            self.tokens = RealizedSpeedGuard.decay * self.tokens + Double(tokens)
+            self.seconds = RealizedSpeedGuard.decay * self.seconds + seconds
+            samples += 1
+        }
+    }
+
+    struct Bucket {
+        var drafted = Rate()
+        var plain = Rate()
+        var steps = 0
+    }
+
+    /// Weight of the past per observation (about the last 20 steps of an arm count).
+    static let decay = 0.95
+    /// Observations each arm needs before the comparison is trusted.
+    static let minimumSamples = 6
+    /// One step in this many tries the arm the comparison does not favour.
+    static let probeInterval = 16
+
+    private(set) var buckets = Array(repeating: Bucket(), count: 7)
+
+    /// Buckets of decoding requests: 1, 2, 3–4, 5–8, 9–16, 17–32, more.
+    static func bucket(decoding d: Int) -> Int {
+        var b = 0
+        var limit = 1
+        while d > limit && b < 6 {
+            limit *= 2
+            b += 1
+        }
+        return b
+    }
+
+    /// Whether `auto` requests may draft in this step, with `decoding` requests decoding.
+    mutating func allowsDrafts(decoding: Int) -> Bool {
+        let b = Self.bucket(decoding: decoding)
+        buckets[b].steps += 1
+        let probe = buckets[b].steps % Self.probeInterval == 0
+        let bucket = buckets[b]
+        if bucket.drafted.samples < Self.minimumSamples || bucket.plain.samples < Self.minimumSamples {
+            // Learning: mostly drafts (the policy may still choose none), a plain step now and then.
+            return bucket.plain.samples < Self.minimumSamples ? buckets[b].steps % 4 != 0 : true
+        }
+        let draftsWin = bucket.drafted.value >= bucket.plain.value
+        return draftsWin != probe
+    }
+
+    /// Records a decode-only step: whether it verified drafts, tokens emitted, seconds including drafting.
+    mutating func observe(decoding: Int, drafted: Bool, tokens: Int, seconds: Double) {
+        guard decoding > 0, seconds > 0, seconds.isFinite else { return }
+        let b = Self.bucket(decoding: decoding)
+        if drafted {
+            buckets[b].drafted.add(tokens: tokens, seconds: seconds)
+        } else {
+            buckets[b].plain.add(tokens: tokens, seconds: seconds)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+@testable import Engine
+import Testing
+
+@Suite struct RealizedSpeedGuardTests {
+    @Test func batchSizesShareBucketsByPowersOfTwo() {
+        let buckets = [1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 256].map { RealizedSpeedGuard.bucket(decoding: $0) }
+        #expect(buckets == [0, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6])
+    }
+
+    /// Feeds `steps` steps at `decoding` requests; drafted steps make `draftedRate` tokens/s, plain ones
+    /// `plainRate`. Returns how many steps were allowed to draft.
+    func run(_ guard_: inout RealizedSpeedGuard, steps: Int, decoding: Int, draftedRate: Double, plainRate: Double) -> Int {
+        var allowed = 0
+        for _ in 0..<steps {
+            let drafts = guard_.allowsDrafts(decoding: decoding)
+            if drafts { allowed += 1 }
+            let rate = drafts ? draftedRate : plainRate
+            guard_.observe(decoding: decoding, drafted: drafts, tokens: 10, seconds: 10 / rate)
+        }
+        return allowed
+    }
+
+    @Test func whileLearningBothArmsAreTried() {
+        var speed = RealizedSpeedGuard()
+        let allowed = run(&speed, steps: 24, decoding: 4, draftedRate: 100, plainRate: 100)
+        #expect(allowed > 12 && allowed < 24)
+        #expect(speed.buckets[2].plain.samples >= RealizedSpeedGuard.minimumSamples)
+        #expect(speed.buckets[2].drafted.samples >= RealizedSpeedGuard.minimumSamples)
+    }
+
+    @Test func draftsThatAreMeasuredSlowerStopExceptForProbes() {
+        var speed = RealizedSpeedGuard()
+        _ = run(&speed, steps: 32, decoding: 8, draftedRate: 70, plainRate: 100)
+        let allowed = run(&speed, steps: 160, decoding: 8, draftedRate: 70, plainRate: 100)
+        #expect(allowed == 160 / RealizedSpeedGuard.probeInterval)
+        // Another batch size has its own measurements: still learning.
+        let learning = speed.allowsDrafts(decoding: 1)
+        #expect(learning)
+    }
+
+    @Test func draftsThatAreMeasuredFasterStayOnWithPlainProbes() {
+        var speed = RealizedSpeedGuard()
+        _ = run(&speed, steps: 32, decoding: 1, draftedRate: 180, plainRate: 100)
+        let allowed = run(&speed, steps: 160, decoding: 1, draftedRate: 180, plainRate: 100)
+        #expect(allowed == 160 - 160 / RealizedSpeedGuard.probeInterval)
+    }
+
+    @Test func theVerdictFollowsAChange() {
+        var speed = RealizedSpeedGuard()
+        _ = run(&speed, steps: 64, decoding: 2, draftedRate: 150, plainRate: 100)
+        // Contexts grew (or the machine got busy): drafted steps now lose; the probes notice.
+        _ = run(&speed, steps: 400, decoding: 2, draftedRate: 80, plainRate: 100)
+        let allowed = run(&speed, steps: 160, decoding: 2, draftedRate: 80, plainRate: 100)
+        #expect(allowed == 160 / RealizedSpeedGuard.probeInterval)
+    }
+
+    @Test func unusableObservationsAreIgnored() {
+        var speed = RealizedSpeedGuard()
+        speed.observe(decoding: 0, drafted: true, tokens: 5, seconds: 1)
+        speed.observe(decoding: 1, drafted: true, tokens: 5, seconds: 0)
+        speed.observe(decoding: 1, drafted: false, tokens: 5, seconds: .infinity)
+        #expect(speed.buckets.allSatisfy { $0.drafted.samples == 0 && $0.plain.samples == 0 })
+    }
+}
