@@ -107,6 +107,11 @@ extension InstalledTree {
         try handle.write(contentsOf: Data(("\n# added by the test\n" + lines).utf8))
     }
 
+    /// The API key install.sh generated (`api-keys`, one key).
+    var apiKey: String {
+        get throws { try String(contentsOfFile: sysconfdir + "/api-keys", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
     var workerToken: String {
         get throws { try String(contentsOfFile: sysconfdir + "/worker-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs a program to its end and returns its status and output (both pipes read before waiting, so
 /// a large output cannot block it).
-func runToEnd(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: Data) {
+package func runToEnd(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: Data) {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
