@@ -1,6 +1,7 @@
 // Element-wise f32 operations: AVX-512 versions of the ones attention calls per key (dot, axpy),
 // portable loops for the rest (the compiler vectorises them for the baseline target).
 #include "common.h"
+#include "vexp.h"
 #include <math.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -126,21 +127,21 @@ void ck_rmsnorm(int isa, const float *x, const float *weight, float eps, size_t 
     for (size_t i = 0; i < n; i++) out[i] = weight[i] * (x[i] * inv);
 }
 
+// gate = g / (1 + e^-g) · up, 16 lanes at a time; the tail goes through the same polynomial.
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_silu_gate(float *gate, const float *up, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    size_t vector_n = n - n % 16;
+    for (size_t i = 0; i < vector_n; i += 16) {
+        v16 g = load16(gate + i);
+        store16(gate + i, g / (splat16(1.0f) + vexp16(-g)) * load16(up + i));
     }
-}
-
-void ck_softmax(float *x, size_t n) {
-    if (n == 0) return;
-    float m = x[0];
-    for (size_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
-    float inv = (float)(1.0 / sum);
-    for (size_t i = 0; i < n; i++) x[i] *= inv;
+    if (vector_n == n) return;
+    float g[16] = {0}, u[16] = {0};
+    memcpy(g, gate + vector_n, (n - vector_n) * sizeof(float));
+    memcpy(u, up + vector_n, (n - vector_n) * sizeof(float));
+    v16 gv = load16(g);
+    store16(g, gv / (splat16(1.0f) + vexp16(-gv)) * load16(u));
+    memcpy(gate + vector_n, g, (n - vector_n) * sizeof(float));
 }
 
 size_t ck_argmax(const float *x, size_t n) {

@@ -18,8 +18,11 @@ extension InferenceEngine {
                 let elapsed = monotonicSeconds() - started
                 statistics.steps += 1
                 statistics.stepSeconds += elapsed
-                if emitted > 0 { statistics.generatingStepSeconds += elapsed }
                 statistics.generatedTokens += emitted
+                if plan.allSatisfy(\.decodes) {
+                    statistics.decodeStepSeconds += elapsed
+                    statistics.decodeTokens += emitted
+                }
                 return events
             case .cacheFull:
                 // Drafts are optional: drop them before taking a running request's cache away.
@@ -103,7 +106,7 @@ extension InferenceEngine {
             guard budget > 0, let state = requests[id], let sequence = state.sequence else { continue }
             let root = batch.count
             batch.appendChain([state.tokens[state.computed]], sequence: sequence, startPosition: state.computed)
-            var entry = PlanEntry(request: id, start: root, count: 1, logitRow: logitRows)
+            var entry = PlanEntry(request: id, start: root, count: 1, logitRow: logitRows, decodes: true)
             logitRows += 1
             budget -= 1
             if let index = draftIndex[id] {
@@ -154,9 +157,7 @@ extension InferenceEngine {
             let token = state.sampler.sample(model.logits(row: row), work: work)
             record(&state, tree: DraftTree(), path: [])
             requests[entry.request] = state
-            let (count, finished) = emit([token], for: entry.request, events: &events)
-            emitted += count
-            _ = finished
+            emitted += emit([token], for: entry.request, events: &events).0
         }
         return emitted
     }

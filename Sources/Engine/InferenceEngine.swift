@@ -48,6 +48,8 @@ public final class InferenceEngine {
         let logitRow: Int?
         /// Index into `drafts` when the request verifies draft tokens this step (their logit rows follow `logitRow`).
         var draft: Int? = nil
+        /// Whether it decodes (its prompt is done) rather than feeds a prompt chunk.
+        var decodes = false
     }
 
     /// - Parameter speculation: drafter and cost model; without it every request decodes plainly.
@@ -140,9 +142,12 @@ public final class InferenceEngine {
 public struct EngineStatistics: Sendable, Equatable {
     public var steps = 0
     public var stepSeconds = 0.0
-    /// Time of the steps that emitted at least one token (prefill-only steps excluded).
-    public var generatingStepSeconds = 0.0
     public var generatedTokens = 0
+    /// Time and emitted tokens of the steps that carried no prompt tokens (only decoding, with or
+    /// without drafts): decode speed apart from prefill, which costs the same with or without
+    /// speculation and would otherwise dilute the comparison.
+    public var decodeStepSeconds = 0.0
+    public var decodeTokens = 0
     public var preemptions = 0
     public var speculation = SpeculationCounts()
     public var draftSeconds = 0.0

@@ -25,9 +25,8 @@ extension RouterState {
     }
 
     mutating func tokens(_ worker: WorkerID, _ event: TokenEvent) -> [RouterAction] {
-        guard var entry = running[event.requestID], entry.worker == worker, !entry.cancelled else { return [] }
-        entry.produced += event.tokenIDs
-        running[event.requestID] = entry
+        guard running[event.requestID].map({ $0.worker == worker && !$0.cancelled }) == true else { return [] }
+        running[event.requestID]?.produced += event.tokenIDs  // in place: no copy of the ids per event
         return [.deliver(event.requestID, .tokens(text: event.text, count: event.tokenIDs.count))]
     }
 

@@ -29,9 +29,9 @@ struct RouterProcessTests {
         return path
     }
 
-    static func router(workerPort: Int, extra: [String] = []) async throws -> ServeProcess {
+    static func router(workerPort: Int, heartbeatTimeoutMs: Int = 3000, extra: [String] = []) async throws -> ServeProcess {
         try await ServeProcess(["router", "--listen", "127.0.0.1:0", "--worker-listen", "127.0.0.1:\(workerPort)",
-                                "--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "3000"] + extra,
+                                "--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "\(heartbeatTimeoutMs)"] + extra,
                                readyLine: "listening for clients")
     }
 
@@ -48,7 +48,9 @@ struct RouterProcessTests {
         let workerPort = try Self.freePort()
         let keys = try Self.keyFile()
         defer { try? FileManager.default.removeItem(atPath: keys) }
-        let router = try await Self.router(workerPort: workerPort, extra: ["--api-key-file", keys, "--max-queue", "1", "--max-body-bytes", "4096"])
+        // The stopped worker must outlive the queue checks below even on a loaded machine.
+        let router = try await Self.router(workerPort: workerPort, heartbeatTimeoutMs: 10_000,
+                                           extra: ["--api-key-file", keys, "--max-queue", "1", "--max-body-bytes", "4096"])
         defer { router.kill() }
         let worker = try SpeculaChild.worker(routerPort: workerPort, name: "errors-worker", extra: ["--max-running", "1"])
         defer { worker.kill() }

@@ -9,7 +9,13 @@ import Tokenization
 struct BenchEngine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "Engine throughput per batch size and speculation mode, in one run.")
+        abstract: "Engine throughput per batch size and speculation mode, in one run.",
+        discussion: """
+            tok/s counts every generated token over the whole run (prefill included). decode tok/s counts \
+            the tokens emitted by steps that carried no prompt tokens, over those steps' time: the \
+            decoding speed that speculation changes, apart from prefill, which costs the same either way. \
+            "x off" is the ratio of decode tok/s to the off run's at the same batch size.
+            """)
 
     @OptionGroup var modelOption: ModelOption
     @OptionGroup var activationsOption: ActivationsOption
@@ -94,7 +100,7 @@ struct BenchEngine: ParsableCommand {
                 let seconds = Date().timeIntervalSince(started)
                 let stats = engine.statistics
                 let generated = outputs.values.reduce(0) { $0 + $1.count }
-                let decodeRate = Double(generated) / max(stats.generatingStepSeconds, 1e-9)
+                let decodeRate = Double(stats.decodeTokens) / max(stats.decodeStepSeconds, 1e-9)
                 if mode == .off { offOutputs = outputs; offRate = decodeRate }
                 let row = Row(
                     batch: batchSize, speculate: Self.label(mode), prompts: promptSet.count, generated_tokens: generated,
