@@ -112,6 +112,25 @@ struct UnitLaunchTests {
         #expect(try await worker.waitForExit(within: .seconds(60)) == 0, "\(worker.log)")
     }
 
+    @Test("specula-router.service with a short WatchdogSec: WATCHDOG=1 every half period while it serves, its load as STATUS=")
+    func routerWatchdog() async throws {
+        let tree = try InstalledTree()
+        defer { tree.remove() }
+        try tree.appendEnvironment("router.env", ["SPECULA_LISTEN": "127.0.0.1:0", "SPECULA_WORKER_LISTEN": "127.0.0.1:0"])
+        try tree.setDirective("specula-router.service", "WatchdogSec", from: "30s", to: "400ms")
+        let router = try LaunchedUnit(tree: tree, unit: "specula-router.service")
+        defer { router.kill() }
+        let launched = ContinuousClock.now
+        _ = try await router.waitFor("READY")
+        for _ in 1...5 { _ = try await router.waitFor("WATCHDOG", within: .seconds(10)) }
+        let elapsed = ContinuousClock.now - launched
+        #expect(Double(router.count("WATCHDOG")) <= elapsed / .milliseconds(200) + 2, "\(router.count("WATCHDOG")) pings in \(elapsed)")
+        #expect(router.notifications.contains { $0["STATUS"] == "serving: 0 workers, 0 requests in flight" }, "\(router.notifications)")
+        router.terminate()
+        #expect(try await router.waitForExit(within: .seconds(60)) == 0, "\(router.log)")
+        #expect(router.count("READY") == 1 && router.count("STOPPING") == 1)
+    }
+
     /// A greedy completion of the bundled model that runs to `max_tokens` (usage in the last chunk when streamed).
     static func completion(maxTokens: Int, stream: Bool = false) -> String {
         #"{"model": "pycode-6m", "prompt": "def fibonacci(n):", "max_tokens": \#(maxTokens), "temperature": 0, "ignore_eos": true"#
