@@ -19,6 +19,10 @@ struct Serve: AsyncParsableCommand, ServiceCommand {
         Settings come from flags, then SPECULA_<KEY> environment variables, then the --config file (or \
         SPECULA_CONFIG), as for 'specula router'; --show-config prints them. The workers get serve's \
         values as flags, and neither SPECULA_CONFIG nor the variables of settings serve decides for them.
+
+        Under systemd (Type=notify) serve reports READY=1 once every worker has registered, STOPPING=1 \
+        when the drain begins, and, with WatchdogSec=, watchdog pings as 'specula router' does; its \
+        workers do not notify.
         """)
 
     static var settingsSchema: SettingsSchema { ServeSettings.schema }
