@@ -5,7 +5,11 @@
 /// draft on (this step's drafting is already done, but the answer decides whether the request keeps
 /// drafting: see `DraftBackoff`). When no draft pays for itself the answer is none: plain decoding.
 struct BudgetPolicy {
-    let costModel: StepCostModel
+    let costs: ObservedStepCost
+
+    init(costs: ObservedStepCost) { self.costs = costs }
+    /// A policy on the startup curve alone.
+    init(costModel: StepCostModel) { costs = ObservedStepCost(curve: costModel) }
 
     /// - Parameters:
     ///   - drafts: each request's calibrated node gains (non-increasing in practice) and context length.
@@ -22,7 +26,7 @@ struct BudgetPolicy {
         var tokens = baseTokens
         var context = baseContext
         var drafting = 0.0
-        var bestRate = expected / costModel.cost(tokens: tokens, contextTokens: context)
+        var bestRate = expected / costs.cost(tokens: tokens, contextTokens: context)
         var added = 0
         while added < limit {
             // The request whose next node promises the most.
@@ -39,7 +43,7 @@ struct BudgetPolicy {
             expected += pickGain
             tokens += 1
             context += contexts[pick]
-            let rate = expected / (costModel.cost(tokens: tokens, contextTokens: context) + drafting)
+            let rate = expected / (costs.cost(tokens: tokens, contextTokens: context) + drafting)
             if rate > bestRate {
                 bestRate = rate
                 best = taken

@@ -35,9 +35,13 @@ public struct GenerationRequest: Sendable {
     /// Stop at the model's end-of-sequence tokens (false: `ignore_eos`).
     public var stopAtEOS: Bool
     public var speculation: SpeculationMode
+    /// Log-probabilities with each emitted token and this many alternatives (0 to
+    /// ``TokenLogprob/maxAlternatives``); nil: none, at no cost.
+    public var logprobs: Int?
 
     public init(id: UInt64, promptIDs: [Int], producedIDs: [Int] = [], parameters: SamplingParameters = .greedy,
-                maxTokens: Int, stopStrings: [String] = [], stopAtEOS: Bool = true, speculation: SpeculationMode = .off) {
+                maxTokens: Int, stopStrings: [String] = [], stopAtEOS: Bool = true, speculation: SpeculationMode = .off,
+                logprobs: Int? = nil) {
         self.id = id
         self.promptIDs = promptIDs
         self.producedIDs = producedIDs
@@ -46,6 +50,7 @@ public struct GenerationRequest: Sendable {
         self.stopStrings = stopStrings
         self.stopAtEOS = stopAtEOS
         self.speculation = speculation
+        self.logprobs = logprobs
     }
 }
 
@@ -102,8 +107,10 @@ public struct Usage: Sendable, Equatable, Codable {
 
 /// What the engine tells the owner of a request.
 public enum EngineEvent: Sendable, Equatable {
-    /// New tokens and the text they complete (text may lag ids while UTF-8 or a stop string is pending).
-    case tokens(request: UInt64, ids: [Int], text: String)
+    /// New tokens and the text they complete (ids wait with text pending on UTF-8 or a stop string:
+    /// they leave only with their text, see `OutputGate`). `logprobs` is parallel to `ids` when the
+    /// request asked for them, else empty.
+    case tokens(request: UInt64, ids: [Int], text: String, logprobs: [TokenLogprob])
     /// The request is done; no more events follow for it.
     case finished(request: UInt64, reason: FinishReason, usage: Usage, speculation: SpeculationCounts, message: String?)
 }

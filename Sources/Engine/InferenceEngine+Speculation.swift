@@ -11,9 +11,9 @@ extension InferenceEngine {
     func planDrafts(_ decoding: [UInt64], limit: Int, prefillTokens: Int) {
         // Read the setup's constants, but draft through `speculation!` in place: a copy of the drafter
         // would copy its scratch buffers on every step.
-        guard let costModel = speculation?.costModel, let cap = speculation?.maxDraftsPerRequest, limit > 0 else { return }
+        guard let costs = stepCosts, let cap = speculation?.maxDraftsPerRequest, limit > 0 else { return }
         let started = monotonicSeconds()
-        let affordable = affordableDrafts(decodingCount: decoding.count, costModel: costModel, cap: cap)
+        let affordable = affordableDrafts(decodingCount: decoding.count, costs: costs, cap: cap)
         for id in decoding {
             guard let state = requests[id], let draftState = state.draftState else { continue }
             let room = model.maxContext - state.computed - 2
@@ -37,11 +37,11 @@ extension InferenceEngine {
         }
         statistics.draftSeconds += monotonicSeconds() - started
         allocate(limit: limit, baseTokens: decoding.count + prefillTokens,
-                 baseContext: decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }, costModel: costModel)
+                 baseContext: decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }, costs: costs)
     }
 
     /// Fixed budgets take their drafts as drafted; `auto` ones share what the policy finds worth its cost.
-    private func allocate(limit: Int, baseTokens: Int, baseContext: Int, costModel: StepCostModel) {
+    private func allocate(limit: Int, baseTokens: Int, baseContext: Int, costs: ObservedStepCost) {
         var remaining = limit
         var automatic: [Int] = []
         for index in drafts.indices {
@@ -54,7 +54,7 @@ extension InferenceEngine {
             }
         }
         guard !automatic.isEmpty, remaining > 0 else { return }
-        let counts = BudgetPolicy(costModel: costModel).allocate(
+        let counts = BudgetPolicy(costs: costs).allocate(
             gains: automatic.map { drafts[$0].gains }, contexts: automatic.map { drafts[$0].context },
             draftSeconds: automatic.map { drafts[$0].draftSeconds },
             baseTokens: baseTokens + (limit - remaining), baseContext: baseContext, limit: remaining)
@@ -67,10 +67,10 @@ extension InferenceEngine {
     /// Drafts per request worth building at this batch size: the largest s for which a step of
     /// d·(1 + s) tokens costs no more than d·(1 + 0.9·s) tokens' worth of single steps would, i.e. even
     /// near-certain drafts could still pay. Past it drafting is wasted work.
-    func affordableDrafts(decodingCount d: Int, costModel: StepCostModel, cap: Int) -> Int {
-        let base = costModel.cost(tokens: max(d, 1))
+    func affordableDrafts(decodingCount d: Int, costs: ObservedStepCost, cap: Int) -> Int {
+        let base = costs.cost(tokens: max(d, 1))
         var best = 0
-        for s in 1...max(cap, 1) where costModel.cost(tokens: max(d, 1) * (1 + s)) <= base * (1 + 0.9 * Double(s)) {
+        for s in 1...max(cap, 1) where costs.cost(tokens: max(d, 1) * (1 + s)) <= base * (1 + 0.9 * Double(s)) {
             best = s
         }
         return min(best, cap)
@@ -118,7 +118,15 @@ extension InferenceEngine {
         state.computed += slots.count
         record(&state, tree: tree, path: outcome.path)
         requests[entry.request] = state
-        let (count, _) = emit(outcome.path.map { Int(tree.tokens[$0]) } + [Int(outcome.bonus)], for: entry.request, events: &events)
+        let tokens = outcome.path.map { Int(tree.tokens[$0]) } + [Int(outcome.bonus)]
+        // Each token's logprob comes from the row that produced it: the root's for the first, then the
+        // row of the accepted node before it, exactly the rows plain decoding would have computed.
+        let logprobs = state.request.logprobs.map { alternatives in
+            tokens.indices.map { index in
+                TokenLogprob(row: index == 0 ? rootLogits : row(outcome.path[index - 1]), token: tokens[index], alternatives: alternatives)
+            }
+        }
+        let (count, _) = emit(tokens, logprobs: logprobs, for: entry.request, events: &events)
         return count
     }
 

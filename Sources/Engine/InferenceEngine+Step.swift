@@ -6,6 +6,7 @@ extension InferenceEngine {
     public func step() -> [EngineEvent] {
         guard hasWork else { return [] }
         let started = monotonicSeconds()
+        let draftedBefore = statistics.draftSeconds
         var events: [EngineEvent] = []
         admit(&events)
         var allowDrafts = true
@@ -19,6 +20,8 @@ extension InferenceEngine {
                 statistics.steps += 1
                 statistics.stepSeconds += elapsed
                 statistics.generatedTokens += emitted
+                stepCosts?.observe(tokens: batch.count, contextTokens: batch.positions.reduce(0) { $0 + Int($1) },
+                                   seconds: elapsed - (statistics.draftSeconds - draftedBefore))
                 if plan.allSatisfy(\.decodes) {
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted
@@ -154,24 +157,27 @@ extension InferenceEngine {
                 requests[entry.request] = state
                 continue
             }
-            let token = state.sampler.sample(model.logits(row: row), work: work)
+            let logits = model.logits(row: row)
+            let token = state.sampler.sample(logits, work: work)
+            let logprobs = state.request.logprobs.map { [TokenLogprob(row: logits, token: token, alternatives: $0)] }
             record(&state, tree: DraftTree(), path: [])
             requests[entry.request] = state
-            emitted += emit([token], for: entry.request, events: &events).0
+            emitted += emit([token], logprobs: logprobs, for: entry.request, events: &events).0
         }
         return emitted
     }
 
     /// Appends sampled tokens to a request in order, applying EOS, stop strings, max tokens and the
     /// context limit; emits one `.tokens` event (ids only with the text they complete, see
-    /// `OutputGate`) and, when it ends, `.finished`. Returns (tokens taken, finished).
-    func emit(_ tokens: [Int], for id: UInt64, events: inout [EngineEvent]) -> (Int, Bool) {
+    /// `OutputGate`) and, when it ends, `.finished`. `logprobs`, when the request wants them, is
+    /// parallel to `tokens`. Returns (tokens taken, finished).
+    func emit(_ tokens: [Int], logprobs: [TokenLogprob]? = nil, for id: UInt64, events: inout [EngineEvent]) -> (Int, Bool) {
         guard var state = requests[id] else { return (0, true) }
         var sent = OutputGate.Output()
         var taken = 0
         var reason: FinishReason?
         var endOfText = false
-        for token in tokens {
+        for (index, token) in tokens.enumerated() {
             if state.request.stopAtEOS && eosTokens.contains(token) {
                 reason = .stop
                 endOfText = true
@@ -182,9 +188,10 @@ extension InferenceEngine {
             state.generated += 1
             state.sampler.record(token)
             state.draftState?.append(Int32(token))
-            let output = state.output.push(token)
+            let output = state.output.push(token, logprob: logprobs?[index])
             sent.ids += output.ids
             sent.text += output.text
+            sent.logprobs += output.logprobs
             if output.stopped {
                 reason = .stop
                 break
@@ -200,11 +207,12 @@ extension InferenceEngine {
             let tail = state.output.finish()
             sent.ids += tail.ids
             sent.text += tail.text
+            sent.logprobs += tail.logprobs
             if tail.stopped { reason = .stop }
         }
         requests[id] = state
         if !sent.ids.isEmpty || !sent.text.isEmpty {
-            events.append(.tokens(request: id, ids: sent.ids, text: sent.text))
+            events.append(.tokens(request: id, ids: sent.ids, text: sent.text, logprobs: sent.logprobs))
         }
         if let reason {
             events += finish(id, reason: reason)

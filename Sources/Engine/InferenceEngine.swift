@@ -34,6 +34,8 @@ public final class InferenceEngine {
     var batch: Batch
     var plan: [PlanEntry] = []
     var speculation: SpeculationSetup?
+    /// The budget policy's step costs: the setup's curve, corrected by the steps run so far.
+    var stepCosts: ObservedStepCost?
     var drafts: [StepDraft] = []
     let work: UnsafeMutableBufferPointer<Float>
     public internal(set) var statistics = EngineStatistics()
@@ -62,6 +64,7 @@ public final class InferenceEngine {
         self.eosTokens = eosTokens
         self.configuration = configuration
         self.speculation = speculation
+        stepCosts = speculation.map { ObservedStepCost(curve: $0.costModel) }
         batch = Batch(capacity: configuration.maxTokensPerStep)
         work = .allocate(capacity: model.vocabularySize)
     }

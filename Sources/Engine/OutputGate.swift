@@ -8,10 +8,16 @@ import Tokenization
 /// That makes "the ids a client received" exactly "the ids whose text it received": a router that
 /// resumes the request elsewhere from those ids (failover) neither repeats nor loses text, even when
 /// the worker died with text pending.
+///
+/// Log-probabilities, when the request wants them, travel with their ids: the gate releases ids in the
+/// order they were pushed, each exactly once, so a FIFO beside the ids pairs every released id with
+/// its own logprob without touching the grouping logic.
 struct OutputGate {
     struct Output: Equatable {
         var ids: [Int] = []
         var text = ""
+        /// Parallel to `ids` when logprobs were pushed, else empty.
+        var logprobs: [TokenLogprob] = []
         /// A stop string matched: the output ends here (its ids all leave, the stop's text does not).
         var stopped = false
     }
@@ -24,14 +30,18 @@ struct OutputGate {
     private var unreleased: [(ids: [Int], scalars: Int)] = []
     /// Text the stop matcher released that belongs to ids still in ``unreleased`` (a prefix of theirs).
     private var released = String.UnicodeScalarView()
+    /// Logprobs of the ids pushed and not yet released, in push order.
+    private var heldLogprobs: [TokenLogprob] = []
 
     init(tokenizer: Tokenizer, priorIDs: [Int], stopStrings: [String]) {
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true, priorIDs: priorIDs)
         stopMatcher = StopMatcher(stops: stopStrings)
     }
 
-    /// Adds one generated id; returns the ids and text that may leave now.
-    mutating func push(_ id: Int) -> Output {
+    /// Adds one generated id (with its logprob when the request wants them); returns the ids and text
+    /// that may leave now.
+    mutating func push(_ id: Int, logprob: TokenLogprob? = nil) -> Output {
+        if let logprob { heldLogprobs.append(logprob) }
         undecoded.append(id)
         let delta = detokenizer.push(id)
         guard !delta.isEmpty else { return Output() }
@@ -39,8 +49,8 @@ struct OutputGate {
         undecoded = []
         let matched = stopMatcher.push(delta)
         released.append(contentsOf: matched.text.unicodeScalars)
-        if matched.stop != nil { return everything(stopped: true) }
-        return releaseWholeGroups()
+        if matched.stop != nil { return withLogprobs(everything(stopped: true)) }
+        return withLogprobs(releaseWholeGroups())
     }
 
     /// Nothing more will be generated: releases everything held (unless it completes a stop string).
@@ -48,7 +58,17 @@ struct OutputGate {
         let matched = stopMatcher.push(detokenizer.finish())
         released.append(contentsOf: matched.text.unicodeScalars)
         if matched.stop == nil { released.append(contentsOf: stopMatcher.finish().unicodeScalars) }
-        return everything(stopped: matched.stop != nil)
+        return withLogprobs(everything(stopped: matched.stop != nil))
+    }
+
+    /// Pairs the released ids with the oldest held logprobs (none when the request pushes none).
+    private mutating func withLogprobs(_ output: Output) -> Output {
+        guard !heldLogprobs.isEmpty, !output.ids.isEmpty else { return output }
+        var paired = output
+        let count = min(output.ids.count, heldLogprobs.count)
+        paired.logprobs = Array(heldLogprobs.prefix(count))
+        heldLogprobs.removeFirst(count)
+        return paired
     }
 
     /// The groups whose text is entirely released, in order.

@@ -39,22 +39,30 @@ public struct StepCostModel: Sendable, Codable, Equatable {
 
     public static let defaultTokenCounts = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
 
-    /// Times steps of `model` (fastest of `repetitions` after a warm-up) for each token count.
+    /// Times steps of `model` for each token count: the fastest of `repetitions` (after a warm-up) in
+    /// each of `passes` sweeps over the whole curve. Sweeping several times, rather than repeating each
+    /// point in a row, means a burst of other load on a shared machine (a compute thread descheduled
+    /// for a time slice costs a small model's step tenfold) spoils points of one pass, not the curve.
     public static func measure(model: TransformerModel, cache: PagedKVCache, tokenCounts: [Int] = defaultTokenCounts,
-                               repetitions: Int = 5, longContext: Int = 512) -> StepCostModel {
+                               repetitions: Int = 2, passes: Int = 3, longContext: Int = 512) -> StepCostModel {
         let counts = tokenCounts.filter { $0 <= model.maxTokensPerStep }.sorted()
-        var seconds = counts.map { timeStep(model: model, cache: cache, tokens: $0, context: 0, repetitions: repetitions) }
-        // More tokens never cost less: noise from a shared machine must not make the curve dip.
-        for i in seconds.indices.dropFirst() { seconds[i] = max(seconds[i], seconds[i - 1]) }
-        // Attention slope from a step of 16 tokens over a long context.
         let context = min(longContext, model.maxContext - 32, cache.freeTokenCapacity - 64)
-        var slope = 0.0
-        if context > 64 {
-            let n = min(16, model.maxTokensPerStep)
-            let long = timeStep(model: model, cache: cache, tokens: n, context: context, repetitions: repetitions)
-            let short = timeStep(model: model, cache: cache, tokens: n, context: 0, repetitions: repetitions)
-            slope = max(0, (long - short) / Double(n * context))
+        let slopeTokens = min(16, model.maxTokensPerStep)
+        var seconds = Array(repeating: Double.infinity, count: counts.count)
+        var long = Double.infinity, short = Double.infinity
+        for _ in 0..<max(1, passes) {
+            for (i, n) in counts.enumerated() {
+                seconds[i] = min(seconds[i], timeStep(model: model, cache: cache, tokens: n, context: 0, repetitions: repetitions))
+            }
+            // Attention slope from a step of 16 tokens over a long context.
+            if context > 64 {
+                long = min(long, timeStep(model: model, cache: cache, tokens: slopeTokens, context: context, repetitions: repetitions))
+                short = min(short, timeStep(model: model, cache: cache, tokens: slopeTokens, context: 0, repetitions: repetitions))
+            }
         }
+        // More tokens never cost less: what noise is left must not make the curve dip.
+        for i in seconds.indices.dropFirst() { seconds[i] = max(seconds[i], seconds[i - 1]) }
+        let slope = context > 64 && long.isFinite && short.isFinite ? max(0, (long - short) / Double(slopeTokens * context)) : 0
         return StepCostModel(tokens: counts, seconds: seconds, secondsPerTokenContext: slope)
     }
 

@@ -52,7 +52,8 @@ struct APIRequest: Sendable {
         let prompt = try route == .completion ? fields.completionPrompt() : fields.chatPrompt()
         var assignment = Assignment(requestID: 0, prompt: prompt, sampling: try fields.sampling(), maxTokens: 0,
                                     stopStrings: try fields.strings("stop", maxCount: RequestFields.maxStopStrings, maxBytes: RequestFields.maxStopBytes),
-                                    ignoreEOS: try fields.bool("ignore_eos") ?? false, speculation: try fields.speculation())
+                                    ignoreEOS: try fields.bool("ignore_eos") ?? false, speculation: try fields.speculation(),
+                                    logprobs: try route == .completion ? fields.completionLogprobs() : fields.chatLogprobs())
         var maxTokens = try fields.maxTokens()
         if maxTokens == nil && route == .completion { maxTokens = settings.completionMaxTokens }
         assignment.maxTokens = maxTokens ?? 0
@@ -149,11 +150,8 @@ extension RequestFields {
         }
     }
 
-    /// Completions fields Specula does not offer: `logprobs`, `echo`, `suffix`, `best_of` > 1.
+    /// Completions fields Specula does not offer: `echo`, `suffix`, `best_of` > 1.
     func checkCompletionExtras() throws(OpenAIError) {
-        if self["logprobs"] != nil {
-            throw .unsupported("logprobs", "logprobs are not supported yet; leave \"logprobs\" out (or null)")
-        }
         if try bool("echo") == true { throw .unsupported("echo", "echo is not supported; leave it out or false") }
         if self["suffix"] != nil { throw .unsupported("suffix", "suffix (insertion) is not supported; leave it out") }
         if let bestOf = try integer("best_of", in: 1...Int64.max), bestOf > 1 {
@@ -161,14 +159,8 @@ extension RequestFields {
         }
     }
 
-    /// Chat fields Specula does not offer: `logprobs`/`top_logprobs`, tools, non-text response formats.
+    /// Chat fields Specula does not offer: tools, non-text response formats.
     func checkChatExtras() throws(OpenAIError) {
-        if try bool("logprobs") == true {
-            throw .unsupported("logprobs", "logprobs are not supported yet; leave \"logprobs\" out or false")
-        }
-        if self["top_logprobs"] != nil {
-            throw .unsupported("top_logprobs", "logprobs are not supported yet; leave \"top_logprobs\" out")
-        }
         if case .array(let tools)? = self["tools"], !tools.isEmpty {
             throw .unsupported("tools", "tools are not supported yet; leave \"tools\" out")
         }

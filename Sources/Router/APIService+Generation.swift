@@ -1,6 +1,7 @@
 import Foundation
 import HTTPFrontend
 import NIOCore
+import Wire
 
 // `POST /v1/completions` and `POST /v1/chat/completions`: submit, then stream (SSE) or collect.
 extension APIService {
@@ -9,7 +10,8 @@ extension APIService {
         let (id, events) = try await router.submit(request.job)
         let renderer = ResponseRenderer(
             route: route, id: (route == .completion ? "cmpl-" : "chatcmpl-") + Self.responseID(id),
-            created: Int(Date().timeIntervalSince1970), model: request.job.model, includeUsage: request.includeUsage)
+            created: Int(Date().timeIntervalSince1970), model: request.job.model, includeUsage: request.includeUsage,
+            logprobs: request.job.assignment.logprobs != nil)
         do {
             try await withTaskCancellationHandler {
                 if request.stream {
@@ -28,13 +30,17 @@ extension APIService {
 
     /// A plain response: the whole text once the request finished.
     private func collect(_ events: RequestMailbox, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
+        var renderer = renderer
         var text = ""
+        var logprobs: [TokenLogprobs] = []
         while let batch = await events.next() {
             for event in batch {
                 switch event {
-                case .tokens(let piece, _): text += piece
+                case .tokens(let piece, _, let entries):
+                    text += piece
+                    logprobs += entries
                 case .finished(let summary):
-                    try await Self.respond(json: renderer.whole(text: text, summary: summary), response: response)
+                    try await Self.respond(json: renderer.whole(text: text, logprobs: logprobs, summary: summary), response: response)
                     return
                 case .failed(let error): throw error
                 }
@@ -46,6 +52,7 @@ extension APIService {
     /// HTTP error), then the chunks of every event that arrived meanwhile in one write: text chunks,
     /// the finish chunk, the usage chunk, `[DONE]`.
     private func stream(_ events: RequestMailbox, renderer: ResponseRenderer, response: any HTTPResponseWriter) async throws {
+        var renderer = renderer
         guard var batch = await events.next() else { return }
         if case .failed(let error) = batch.first { throw error }
         try await response.writeHead(HTTPResponseHead(status: 200, headers: [
@@ -56,8 +63,9 @@ extension APIService {
             var ended = false
             for event in batch {
                 switch event {
-                case .tokens(let text, _):
-                    if !text.isEmpty { bytes += SSE.event(renderer.textChunk(text)) }
+                case .tokens(let text, _, let logprobs):
+                    // A token without text (a special one) still gets its chunk when logprobs were asked for.
+                    if !text.isEmpty || !logprobs.isEmpty { bytes += SSE.event(renderer.textChunk(text, logprobs: logprobs)) }
                 case .finished(let summary):
                     bytes += SSE.event(renderer.finishChunk(summary))
                     if renderer.includeUsage { bytes += SSE.event(renderer.usageChunk(summary)) }

@@ -4,8 +4,8 @@ import Wire
 
 /// The parameters both generation routes share, mapped onto the wire's ``Assignment``
 /// (`Protocols/http-api.md`, "Parameters"): sampling, stop strings, `max_tokens`, `ignore_eos`,
-/// `seed`, `logit_bias`, the `speculation` and `timeout` extensions, and the refusals of what
-/// Specula does not offer (`n` > 1, logprobs).
+/// `seed`, `logit_bias`, `logprobs`/`top_logprobs`, the `speculation` and `timeout` extensions, and
+/// the refusals of what Specula does not offer (`n` > 1).
 extension RequestFields {
     /// Stop strings per request, and bytes per stop string.
     static let maxStopStrings = 16
@@ -68,6 +68,23 @@ extension RequestFields {
         default:
             throw .invalid("speculation", "speculation is \(Self.show(value)); expected \"auto\", \"off\" or a draft count in 1-256")
         }
+    }
+
+    /// Completions' `logprobs`: how many alternatives to return per token, 0-20 (OpenAI allows 5,
+    /// vLLM a server maximum); nil: none.
+    func completionLogprobs() throws(OpenAIError) -> UInt8? {
+        try integer("logprobs", in: 0...Int64(TokenLogprobs.maxAlternatives)).map { UInt8($0) }
+    }
+
+    /// Chat's `logprobs: true` with `top_logprobs` alternatives (0-20, default 0); `top_logprobs`
+    /// without `logprobs: true` is refused, as OpenAI does.
+    func chatLogprobs() throws(OpenAIError) -> UInt8? {
+        let wanted = try bool("logprobs") ?? false
+        let top = try integer("top_logprobs", in: 0...Int64(TokenLogprobs.maxAlternatives))
+        if top != nil && !wanted {
+            throw .invalid("top_logprobs", "top_logprobs needs \"logprobs\": true; send both, or leave top_logprobs out")
+        }
+        return wanted ? UInt8(top ?? 0) : nil
     }
 
     /// `max_completion_tokens` or its older name `max_tokens` (nil: the route's default).

@@ -56,6 +56,12 @@ struct JSONWriter {
         bytes.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
     }
 
+    /// A `Float` in its own shortest round-trip form (not widened to Double's digits); non-finite as null.
+    mutating func number(_ value: Float) {
+        separate()
+        bytes.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
+    }
+
     mutating func bool(_ value: Bool) {
         separate()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
@@ -70,6 +76,7 @@ struct JSONWriter {
     mutating func field(_ name: String, _ value: String) { key(name); string(value) }
     mutating func field<T: BinaryInteger>(_ name: String, _ value: T) { key(name); integer(value) }
     mutating func field(_ name: String, _ value: Double) { key(name); number(value) }
+    mutating func field(_ name: String, _ value: Float) { key(name); number(value) }
     mutating func field(_ name: String, _ value: Bool) { key(name); bool(value) }
     mutating func field(_ name: String, _ value: String?) {
         key(name)

@@ -1,11 +1,12 @@
 public import Wire
 
-/// What the router tells the API about one request, in order: any number of ``tokens(text:count:)``,
+/// What the router tells the API about one request, in order: any number of ``tokens(text:count:logprobs:)``,
 /// then exactly one ``finished(_:)`` or ``failed(_:)``.
 public enum RequestEvent: Sendable, Equatable {
-    /// New output: `text` (possibly empty while the worker holds back an incomplete character or a
-    /// possible stop string) completed by `count` new tokens.
-    case tokens(text: String, count: Int)
+    /// New output: `text` completed by `count` new tokens (ids leave the worker only with their text,
+    /// so text is empty only for tokens without any, e.g. special ones), with their `logprobs` when
+    /// the request asked for them (else empty).
+    case tokens(text: String, count: Int, logprobs: [TokenLogprobs] = [])
     case finished(RequestSummary)
     /// The request ends with an error (before any token: the HTTP status; after: an error event).
     case failed(OpenAIError)

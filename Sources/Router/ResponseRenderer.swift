@@ -12,12 +12,26 @@ struct ResponseRenderer: Sendable {
     let model: String
     /// Streaming with `include_usage`: every chunk carries `"usage": null` until the usage chunk.
     let includeUsage: Bool
+    /// Set when the request asked for logprobs (`"logprobs": null` otherwise); it keeps the text offset
+    /// across a stream's chunks.
+    private var logprobs: LogprobsRenderer?
+
+    init(route: APIRequest.Route, id: String, created: Int, model: String, includeUsage: Bool, logprobs: Bool = false) {
+        self.route = route
+        self.id = id
+        self.created = created
+        self.model = model
+        self.includeUsage = includeUsage
+        self.logprobs = logprobs ? LogprobsRenderer(route: route) : nil
+    }
 
     private var chunkObject: String { route == .completion ? "text_completion" : "chat.completion.chunk" }
 
-    /// A streamed piece of text.
-    func textChunk(_ text: String) -> [UInt8] {
-        chunk { writer in
+    /// A streamed piece of text, with the logprobs of its tokens when the request asked for them.
+    mutating func textChunk(_ text: String, logprobs entries: [TokenLogprobs] = []) -> [UInt8] {
+        var state = logprobs
+        defer { logprobs = state }
+        return chunk { writer in
             switch route {
             case .completion: writer.field("text", text)
             case .chat:
@@ -26,6 +40,8 @@ struct ResponseRenderer: Sendable {
                 writer.field("content", text)
                 writer.endObject()
             }
+        } logprobs: { writer in
+            Self.writeLogprobs(entries, &state, into: &writer)
         } finish: { $0.nullField("finish_reason") }
     }
 
@@ -71,7 +87,7 @@ struct ResponseRenderer: Sendable {
     }
 
     /// A whole (non-streamed) response.
-    func whole(text: String, summary: RequestSummary) -> [UInt8] {
+    mutating func whole(text: String, logprobs entries: [TokenLogprobs] = [], summary: RequestSummary) -> [UInt8] {
         var writer = JSONWriter(capacity: text.utf8.count + 512)
         writer.beginObject()
         header(&writer, object: route == .completion ? "text_completion" : "chat.completion")
@@ -89,7 +105,7 @@ struct ResponseRenderer: Sendable {
             writer.field("content", text)
             writer.endObject()
         }
-        writer.nullField("logprobs")
+        Self.writeLogprobs(entries, &logprobs, into: &writer)
         writer.field("finish_reason", summary.reason.rawValue)
         writer.endObject()
         writer.endArray()
@@ -99,8 +115,16 @@ struct ResponseRenderer: Sendable {
         return writer.bytes
     }
 
-    private func chunk(_ body: (inout JSONWriter) -> Void, finish: (inout JSONWriter) -> Void,
-                       extra: (inout JSONWriter) -> Void = { _ in }) -> [UInt8] {
+    /// `"logprobs"`: the object of `entries` when the request asked for logprobs, else null (as in
+    /// the role and finish chunks, which carry no tokens).
+    private static func writeLogprobs(_ entries: [TokenLogprobs], _ renderer: inout LogprobsRenderer?, into writer: inout JSONWriter) {
+        guard renderer != nil else { return writer.nullField("logprobs") }
+        writer.key("logprobs")
+        renderer!.write(entries, into: &writer)
+    }
+
+    private func chunk(_ body: (inout JSONWriter) -> Void, logprobs: (inout JSONWriter) -> Void = { $0.nullField("logprobs") },
+                       finish: (inout JSONWriter) -> Void, extra: (inout JSONWriter) -> Void = { _ in }) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
         header(&writer, object: chunkObject)
@@ -109,7 +133,7 @@ struct ResponseRenderer: Sendable {
         writer.beginObject()
         writer.field("index", 0)
         body(&writer)
-        writer.nullField("logprobs")
+        logprobs(&writer)
         finish(&writer)
         writer.endObject()
         writer.endArray()

@@ -187,7 +187,7 @@ public final class RouterService: @unchecked Sendable {
         guard var listener = listeners[id] else { return }
         let now = NIODeadline.now()
         switch event {
-        case .tokens(_, let count):
+        case .tokens(_, let count, _):
             metrics.generationTokens.increment(by: Int64(count))
             if let last = listener.lastEvent {
                 metrics.interTokenLatency.record(Self.seconds(now - last))

@@ -27,7 +27,7 @@ extension RouterState {
     mutating func tokens(_ worker: WorkerID, _ event: TokenEvent) -> [RouterAction] {
         guard running[event.requestID].map({ $0.worker == worker && !$0.cancelled }) == true else { return [] }
         running[event.requestID]?.produced += event.tokenIDs  // in place: no copy of the ids per event
-        return [.deliver(event.requestID, .tokens(text: event.text, count: event.tokenIDs.count))]
+        return [.deliver(event.requestID, .tokens(text: event.text, count: event.tokenIDs.count, logprobs: event.logprobs ?? []))]
     }
 
     /// The worker's last word on a request (a `finish`, or an `error` frame naming it).

@@ -66,6 +66,21 @@ struct PayloadReader {
         return text
     }
 
+    /// A log-probability: a finite `f32` ≤ 0.
+    mutating func logprob(_ field: String) throws(WireError) -> Float {
+        let value = try float(field)
+        guard value <= 0 else { throw malformed(field, "log-probability is \(value); expected a finite number ≤ 0") }
+        return value
+    }
+
+    /// `length: u32 | raw bytes` (not necessarily UTF-8).
+    mutating func byteString(_ field: String) throws(WireError) -> [UInt8] {
+        try bytes(field, count: try count(field, minimumElementBytes: 1))
+    }
+
+    /// True while fields remain: a message's optional trailing section is present.
+    var hasMore: Bool { buffer.readableBytes > 0 }
+
     mutating func tokenIDs(_ field: String) throws(WireError) -> [UInt32] {
         let count = try count(field, minimumElementBytes: 4)
         var ids: [UInt32] = []
@@ -82,7 +97,8 @@ struct PayloadReader {
         return strings
     }
 
-    /// Fails if bytes are left over: every message has a fixed field list in this version.
+    /// Fails if bytes are left over: every message has a fixed field list (its optional trailing
+    /// section, if it has one, included).
     func finish() throws(WireError) {
         guard buffer.readableBytes == 0 else {
             throw WireError(.malformedFrame, "\(message): \(buffer.readableBytes) bytes left over after the last field")
@@ -104,6 +120,11 @@ extension ByteBuffer {
         writeInteger(0, as: UInt32.self)
         let length = writeString(value)
         setInteger(UInt32(length), at: lengthIndex)
+    }
+
+    mutating func writeWireBytes(_ bytes: [UInt8]) {
+        writeInteger(UInt32(bytes.count))
+        writeBytes(bytes)
     }
 
     mutating func writeWireTokenIDs(_ ids: [UInt32]) {

@@ -58,7 +58,19 @@ public struct WorkerModel: Sendable {
         return GenerationRequest(
             id: engineID, promptIDs: promptIDs, producedIDs: produced, parameters: parameters,
             maxTokens: Int(assignment.maxTokens), stopStrings: assignment.stopStrings, stopAtEOS: !assignment.ignoreEOS,
-            speculation: supportsSpeculation ? Self.speculation(assignment.speculation) : .off)
+            speculation: supportsSpeculation ? Self.speculation(assignment.speculation) : .off,
+            logprobs: assignment.logprobs.map(Int.init))
+    }
+
+    /// The engine's logprobs of `ids` as the wire carries them: with each token's bytes, since the
+    /// router has no tokenizer (a token may be part of a UTF-8 character; the router renders it).
+    func wireLogprobs(_ ids: [Int], _ logprobs: [TokenLogprob]) -> [TokenLogprobs] {
+        zip(ids, logprobs).map { id, entry in
+            TokenLogprobs(logprob: entry.logprob, bytes: tokenizer.tokenBytes(id), top: entry.top.map { candidate in
+                LogprobAlternative(tokenID: UInt32(clamping: candidate.token), logprob: candidate.logprob,
+                                   bytes: tokenizer.tokenBytes(candidate.token))
+            })
+        }
     }
 
     func tokenize(_ prompt: Prompt) throws -> [Int] {

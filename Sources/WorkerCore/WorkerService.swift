@@ -348,12 +348,13 @@ public final class WorkerService: @unchecked Sendable {
         var toClose: [RouterLink] = []
         for event in events {
             switch event {
-            case .tokens(let engineID, let ids, let text):
+            case .tokens(let engineID, let ids, let text, let logprobs):
                 guard let link = liveLink(for: engineID), let route = routes[engineID] else { continue }
                 metrics.generatedTokens.increment(by: ids.count)
                 let promise = loop.makePromise(of: Void.self)
                 promise.futureResult.whenSuccess { self.metrics.recordWireOverhead(.now() - stamp) }
-                link.write(.tokens(TokenEvent(requestID: route.requestID, tokenIDs: ids.map { UInt32(clamping: $0) }, text: text)),
+                link.write(.tokens(TokenEvent(requestID: route.requestID, tokenIDs: ids.map { UInt32(clamping: $0) }, text: text,
+                                              logprobs: logprobs.isEmpty ? nil : model.wireLogprobs(ids, logprobs))),
                            promise: promise)
                 touched[link.index] = link
             case .finished(let engineID, let reason, let usage, let speculation, let message):

@@ -28,7 +28,7 @@ struct GenerationResult: Encodable {
         while true {
             for event in events {
                 switch event {
-                case let .tokens(_, ids, text):
+                case let .tokens(_, ids, text, _):
                     result.ids += ids
                     result.text += text
                     onText(text)

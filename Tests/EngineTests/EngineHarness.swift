@@ -49,6 +49,8 @@ final class EngineHarness {
     struct Outcome: Equatable {
         var ids: [Int] = []
         var text = ""
+        /// Parallel to `ids` for requests with logprobs.
+        var logprobs: [TokenLogprob] = []
         var reason: FinishReason?
         var usage: Usage?
         var speculation = SpeculationCounts()
@@ -61,9 +63,10 @@ final class EngineHarness {
         func absorb(_ events: [EngineEvent]) {
             for event in events {
                 switch event {
-                case let .tokens(id, ids, text):
+                case let .tokens(id, ids, text, logprobs):
                     outcomes[id, default: Outcome()].ids += ids
                     outcomes[id, default: Outcome()].text += text
+                    outcomes[id, default: Outcome()].logprobs += logprobs
                 case let .finished(id, reason, usage, speculation, message):
                     outcomes[id, default: Outcome()].reason = reason
                     outcomes[id, default: Outcome()].usage = usage

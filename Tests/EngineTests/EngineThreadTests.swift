@@ -13,7 +13,7 @@ struct EngineThreadTests {
             state.withLock { state in
                 for event in events {
                     switch event {
-                    case let .tokens(id, ids, _): state.ids[id, default: []] += ids
+                    case let .tokens(id, ids, _, _): state.ids[id, default: []] += ids
                     case let .finished(id, reason, _, _, _): state.reasons[id] = reason
                     }
                 }

@@ -69,6 +69,32 @@ struct OutputGateTests {
         #expect(sent.text + tail.text == "a\n" && sent.ids + tail.ids == newline)
     }
 
+    @Test("logprobs leave with their ids, in order, however long the text holds them back", arguments: [[], ["\n\n"], ["✓✓"]])
+    func logprobsTravelWithTheirIDs(stops: [String]) throws {
+        let ids = Self.tokenizer.encode(Self.text, addSpecialTokens: false)
+        var gate = OutputGate(tokenizer: Self.tokenizer, priorIDs: [], stopStrings: stops)
+        // Each id's logprob names the id, so a mispairing shows.
+        let tag = { (id: Int) in TokenLogprob(logprob: -Float(id), top: [LogprobCandidate(token: id, logprob: -Float(id))]) }
+        var sent = OutputGate.Output()
+        for id in ids {
+            let output = gate.push(id, logprob: tag(id))
+            #expect(output.logprobs == output.ids.map(tag))
+            sent.ids += output.ids
+            sent.logprobs += output.logprobs
+            if output.stopped { break }
+        }
+        let tail = gate.finish()
+        #expect(tail.logprobs == tail.ids.map(tag))
+        #expect(sent.logprobs + tail.logprobs == (sent.ids + tail.ids).map(tag))
+    }
+
+    @Test("without logprobs the gate returns none")
+    func noLogprobs() {
+        var gate = OutputGate(tokenizer: Self.tokenizer, priorIDs: [], stopStrings: [])
+        let output = gate.push(Self.tokenizer.encode("abc", addSpecialTokens: false)[0])
+        #expect(!output.ids.isEmpty && output.logprobs.isEmpty)
+    }
+
     @Test("resuming from the ids sent continues the text exactly")
     func resumption() throws {
         let ids = Self.tokenizer.encode(Self.text, addSpecialTokens: false)

@@ -72,6 +72,23 @@ struct APIRequestTests {
         #expect(request.job.assignment.speculation == .off && request.job.maxTokens == 9)
     }
 
+    @Test("logprobs: completions' count of alternatives, chat's flag with top_logprobs (0 when absent); off when absent or null")
+    func logprobs() throws {
+        #expect(try Self.parse(#"{"model": "m", "prompt": "x", "logprobs": 2}"#).job.assignment.logprobs == 2)
+        #expect(try Self.parse(#"{"model": "m", "prompt": "x", "logprobs": 0}"#).job.assignment.logprobs == 0)
+        #expect(try Self.parse(#"{"model": "m", "prompt": "x", "logprobs": 20}"#).job.assignment.logprobs == 20)
+        #expect(try Self.parse(#"{"model": "m", "prompt": "x", "logprobs": null}"#).job.assignment.logprobs == nil)
+        #expect(try Self.parse(#"{"model": "m", "prompt": "x"}"#).job.assignment.logprobs == nil)
+        let chat = { (extra: String) throws in
+            try Self.parse(#"{"model": "m", "messages": [{"role": "user", "content": "x"}]\#(extra)}"#, route: .chat).job.assignment.logprobs
+        }
+        #expect(try chat(#", "logprobs": true, "top_logprobs": 3"#) == 3)
+        #expect(try chat(#", "logprobs": true"#) == 0)
+        #expect(try chat(#", "logprobs": true, "top_logprobs": null"#) == 0)
+        #expect(try chat(#", "logprobs": false"#) == nil)
+        #expect(try chat("") == nil)
+    }
+
     @Test("bad requests name the field", arguments: [
         (#"not json"#, nil as String?, "not valid JSON"),
         (#"[1, 2]"#, nil, "expected a JSON object"),
@@ -100,7 +117,9 @@ struct APIRequestTests {
         (#"{"model": "m", "prompt": "x", "timeout": 99999}"#, "timeout", "timeout is 99999"),
         (#"{"model": "m", "prompt": "x", "n": 2}"#, "n", "one choice per request"),
         (#"{"model": "m", "prompt": "x", "n": 0}"#, "n", "n is 0"),
-        (#"{"model": "m", "prompt": "x", "logprobs": 1}"#, "logprobs", "logprobs are not supported yet"),
+        (#"{"model": "m", "prompt": "x", "logprobs": 21}"#, "logprobs", "logprobs is 21; expected an integer in [0, 20]"),
+        (#"{"model": "m", "prompt": "x", "logprobs": -1}"#, "logprobs", "logprobs is -1"),
+        (#"{"model": "m", "prompt": "x", "logprobs": true}"#, "logprobs", "logprobs is a boolean; expected an integer"),
         (#"{"model": "m", "prompt": "x", "echo": true}"#, "echo", "echo is not supported"),
         (#"{"model": "m", "prompt": "x", "best_of": 3}"#, "best_of", "best_of is 3"),
         (#"{"model": "m", "prompt": "x", "max_tokens": 5, "max_completion_tokens": 6}"#, "max_tokens", "disagree"),
@@ -122,8 +141,11 @@ struct APIRequestTests {
         (#"{"model": "m", "messages": [{"role": "wizard", "content": "x"}]}"#, "messages[0].role", "must be one of"),
         (#"{"model": "m", "messages": [{"role": "user", "content": 5}]}"#, "messages[0].content", "expected a string or an array of text parts"),
         (#"{"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}"#, "messages[0].content[0]", "only text content"),
-        (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": true}"#, "logprobs", "logprobs are not supported yet"),
-        (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2}"#, "top_logprobs", "logprobs are not supported yet"),
+        (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": 1}"#, "logprobs", "expected true or false"),
+        (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2}"#, "top_logprobs", "needs \"logprobs\": true"),
+        (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": false, "top_logprobs": 2}"#, "top_logprobs", "needs \"logprobs\": true"),
+        (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": true, "top_logprobs": 21}"#, "top_logprobs", "top_logprobs is 21; expected an integer in [0, 20]"),
+        (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "logprobs": true, "top_logprobs": "3"}"#, "top_logprobs", "expected an integer"),
         (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]}"#, "tools", "tools are not supported"),
         (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}"#, "response_format", "not supported"),
         (#"{"model": "m", "messages": [{"role": "user", "content": "x"}], "n": 4}"#, "n", "one choice per request"),

@@ -127,6 +127,24 @@ struct RouterStateTests {
         #expect(state.running[1]?.produced == [10, 11, 12])
     }
 
+    @Test("logprobs reach the request with their tokens; a resumed assignment still asks for them")
+    func logprobsAcrossFailover() throws {
+        var state = Self.state(workers: [Self.w1, Self.w2])
+        _ = state.credits(Self.w1, 1, now: Self.now)
+        var job = Self.job()
+        job.assignment.logprobs = 2
+        let first = Self.assignments(try Self.submit(&state, 1, job))
+        #expect(first.map(\.1.logprobs) == [2])
+        let entries = [TokenLogprobs(logprob: -0.5, bytes: [0x78], top: [LogprobAlternative(tokenID: 10, logprob: -0.5, bytes: [0x78])]),
+                       TokenLogprobs(logprob: -1, bytes: [0x79])]
+        let delivered = state.tokens(Self.w1, TokenEvent(requestID: 1, tokenIDs: [10, 11], text: "xy", logprobs: entries))
+        #expect(delivered == [.deliver(1, .tokens(text: "xy", count: 2, logprobs: entries))])
+        _ = state.workerLost(Self.w1, now: Self.now)
+        let resumed = Self.assignments(state.credits(Self.w2, 1, now: Self.now))
+        #expect(resumed.map(\.1.producedTokenIDs) == [[10, 11]])
+        #expect(resumed.map(\.1.logprobs) == [2], "the new worker continues the logprobs")
+    }
+
     @Test("a request that keeps losing its worker fails after maxAttempts")
     func attemptsAreBounded() throws {
         var state = RouterState(maxQueue: 4, maxAttempts: 2)

@@ -54,6 +54,12 @@ struct ServeTests {
         #expect(sdk["unknown_model"] as? Int == 404)
         #expect((sdk["n2"] as? [Any])?.first as? Int == 400)
 
+        // Logprobs through the SDK: shapes, greedy consistency, streamed == plain, speculation off == auto.
+        let logprobs = try Self.python([Self.scripts.appendingPathComponent("openai_logprobs.py").path, serve.base, Self.prompt, "24"])
+        let checks = try #require(logprobs["checks"] as? [String: Bool], "\(logprobs)")
+        #expect(checks.count >= 20, "\(logprobs)")
+        for (name, passed) in checks.sorted(by: { $0.key < $1.key }) { #expect(passed, "\(name): \(logprobs)") }
+
         let workers = serve.workerPIDs
         #expect(workers.count == 1)
         #expect(try await serve.interrupt() == 0, "SIGINT drains and exits 0:\n\(serve.log.suffix(2000))")
@@ -61,6 +67,7 @@ struct ServeTests {
         #expect(workers.allSatisfy { !ServeProcess.isAlive($0) }, "no worker outlives serve")
     }
 
+<<<<<<< HEAD
     @Test("a config file named by SPECULA_CONFIG sets serve's settings, and its workers start without it (they would refuse serve's keys)")
     func configFile() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("specula-serve-\(UUID().uuidString.prefix(8)).conf").path
@@ -74,6 +81,9 @@ struct ServeTests {
     }
 
     @Test("16 streams survive SIGKILL of one of two workers: every text equals the undisturbed run")
+=======
+    @Test("16 streams survive SIGKILL of one of two workers: every text and its logprobs equal the undisturbed run")
+>>>>>>> main
     func failover() async throws {
         let serve = try await ServeProcess(["serve", "--port", "0", "--workers", "2", "--threads", "1", "--kv-cache-mb", "64",
                                             "--log-level", "info"])
@@ -81,14 +91,18 @@ struct ServeTests {
         let prompts = Self.benchPrompts(16)
         let maxTokens = 320
         // Undisturbed: the same requests, plain, one after another.
+        // With logprobs, so a resumed request shows it continues them: one per token, the same values.
+        let extra = #""ignore_eos": true, "logprobs": 1"#
         var expected: [String] = []
+        var expectedLogprobs: [[Double]] = []
         for prompt in prompts {
-            let response = try Curl.request(serve.base + "/v1/completions", json: Self.completion(prompt, maxTokens: maxTokens, stream: false, extra: #""ignore_eos": true"#))
-            let text = try #require((response.json["choices"] as? [[String: Any]])?.first?["text"] as? String, "\(response.body)")
-            expected.append(text)
+            let response = try Curl.request(serve.base + "/v1/completions", json: Self.completion(prompt, maxTokens: maxTokens, stream: false, extra: extra))
+            let choice = try #require((response.json["choices"] as? [[String: Any]])?.first, "\(response.body)")
+            expected.append(try #require(choice["text"] as? String, "\(response.body)"))
+            expectedLogprobs.append(try #require((choice["logprobs"] as? [String: Any])?["token_logprobs"] as? [Double]))
         }
         let streams = try prompts.map { prompt in
-            try Curl.Background(serve.base + "/v1/completions", json: Self.completion(prompt, maxTokens: maxTokens, stream: true, extra: #""ignore_eos": true"#))
+            try Curl.Background(serve.base + "/v1/completions", json: Self.completion(prompt, maxTokens: maxTokens, stream: true, extra: extra))
         }
         defer { streams.forEach { $0.kill() } }
         // Mid-stream: every request has started streaming, and some have not finished.
@@ -107,6 +121,9 @@ struct ServeTests {
             #expect(SSEBody.events(body).last == "[DONE]", "stream \(index) did not complete: \(body.suffix(300))")
             #expect(!body.contains(#""error""#), "stream \(index) saw an error: \(body.suffix(300))")
             #expect(SSEBody.text(body) == expected[index], "stream \(index) differs from the undisturbed run")
+            let logprobs = SSEBody.tokenLogprobs(body)
+            #expect(logprobs.count == maxTokens && expectedLogprobs[index].count == maxTokens, "stream \(index): one logprob per token")
+            #expect(zip(logprobs, expectedLogprobs[index]).allSatisfy { abs($0 - $1) <= 1e-4 }, "stream \(index): logprobs differ")
             #expect(SSEBody.finishReason(body) == "length")
         }
         let metrics = try Curl.request(serve.base + "/metrics", method: "GET")

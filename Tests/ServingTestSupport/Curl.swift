@@ -91,6 +91,15 @@ package enum SSEBody {
         }.joined()
     }
 
+    /// The concatenated `logprobs.token_logprobs` of a streamed completion's chunks.
+    package static func tokenLogprobs(_ body: String) -> [Double] {
+        events(body).flatMap { data -> [Double] in
+            guard let chunk = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any],
+                  let logprobs = (chunk["choices"] as? [[String: Any]])?.first?["logprobs"] as? [String: Any] else { return [] }
+            return logprobs["token_logprobs"] as? [Double] ?? []
+        }
+    }
+
     package static func finishReason(_ body: String) -> String? {
         events(body).compactMap { data -> String? in
             guard let chunk = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { return nil }

@@ -23,6 +23,11 @@ enum SeedCorpus {
             .assign(Assignment(requestID: 78, prompt: .tokens([5, 6, 7]), maxTokens: 8, speculation: .auto(cap: 4))),
             .assign(Assignment(requestID: 79, prompt: .text("print("), maxTokens: 8, speculation: .off)),
             .tokens(TokenEvent(requestID: 77, tokenIDs: [10, 11], text: "ab")),
+            .assign(Assignment(requestID: 82, prompt: .text("x"), maxTokens: 8, logprobs: 2)),
+            .tokens(TokenEvent(requestID: 82, tokenIDs: [10], text: "a", logprobs: [
+                TokenLogprobs(logprob: -0.5, bytes: [0x61], top: [LogprobAlternative(tokenID: 10, logprob: -0.5, bytes: [0x61]),
+                                                                  LogprobAlternative(tokenID: 12, logprob: -2, bytes: [0xC3])]),
+            ])),
             .finish(Finish(requestID: 77, reason: .stop, promptTokens: 5, completionTokens: 2,
                            speculation: SpeculationCounts(drafts: 1, draftTokens: 3, acceptedTokens: 2, steps: 2, acceptedPerPosition: [1, 1]))),
             .cancel(Cancel(requestID: 78)),

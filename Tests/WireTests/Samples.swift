@@ -13,6 +13,16 @@ enum Samples {
                                      seed: 0xDEAD_BEEF_CAFE),
         maxTokens: 512, stopStrings: ["\n\n", "```"], ignoreEOS: true, speculation: .auto(cap: 8))
 
+    /// Two tokens with logprobs: one valid UTF-8 piece with two alternatives (one of them half a
+    /// character), one piece that is a lone continuation byte, with the floor value and none.
+    static let tokensWithLogprobs = TokenEvent(requestID: 9, tokenIDs: [10, 4_000_000_000], text: "deé", logprobs: [
+        TokenLogprobs(logprob: -0.25, bytes: Array("de".utf8), top: [
+            LogprobAlternative(tokenID: 10, logprob: -0.25, bytes: Array("de".utf8)),
+            LogprobAlternative(tokenID: 77, logprob: -1.5, bytes: [0xC3]),
+        ]),
+        TokenLogprobs(logprob: -9999, bytes: [0xA9]),
+    ])
+
     static var all: [WireMessage] {
         [
             .hello(Hello(minVersion: 1, maxVersion: 3, challenge: challenge)),
@@ -30,6 +40,10 @@ enum Samples {
             .assign(Assignment(requestID: 3, prompt: .text(""), maxTokens: 0, speculation: .auto(cap: nil))),
             .tokens(TokenEvent(requestID: 9, tokenIDs: [10, 11, 12], text: "def f")),
             .tokens(TokenEvent(requestID: 9, tokenIDs: [], text: "")),
+            .assign(Assignment(requestID: 4, prompt: .text("x"), maxTokens: 8, logprobs: 0)),
+            .assign(Assignment(requestID: 5, prompt: .chat([ChatMessage(role: "user", content: "hi")]), maxTokens: 8, logprobs: 20)),
+            .tokens(tokensWithLogprobs),
+            .tokens(TokenEvent(requestID: 9, tokenIDs: [], text: "", logprobs: [])),
             .finish(Finish(requestID: 9, reason: .stop, promptTokens: 300, completionTokens: 120,
                            speculation: SpeculationCounts(drafts: 40, draftTokens: 200, acceptedTokens: 90, steps: 60,
                                                           acceptedPerPosition: [35, 25, 15, 10, 5]))),

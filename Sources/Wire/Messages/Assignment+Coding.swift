@@ -11,6 +11,7 @@ extension Assignment {
         buffer.writeWireStrings(stopStrings)
         prompt.encode(into: &buffer)
         buffer.writeWireTokenIDs(producedTokenIDs)
+        if let logprobs { buffer.writeInteger(logprobs) }
     }
 
     init(from reader: inout PayloadReader) throws(WireError) {
@@ -23,6 +24,14 @@ extension Assignment {
         stopStrings = try reader.strings("stop")
         prompt = try Prompt(from: &reader)
         producedTokenIDs = try reader.tokenIDs("produced_token_ids")
+        logprobs = nil
+        if reader.hasMore {
+            let alternatives: UInt8 = try reader.integer("logprobs")
+            guard alternatives <= TokenLogprobs.maxAlternatives else {
+                throw reader.malformed("logprobs", "is \(alternatives); expected 0-\(TokenLogprobs.maxAlternatives) alternatives")
+            }
+            logprobs = alternatives
+        }
     }
 }
 

@@ -15,10 +15,13 @@ public struct Assignment: Sendable, Equatable {
     /// Keep generating past end-of-sequence tokens.
     public var ignoreEOS: Bool
     public var speculation: SpeculationMode
+    /// Log-probabilities with every token, and this many alternatives (0 to
+    /// ``TokenLogprobs/maxAlternatives``); nil: none (the optional section is left out).
+    public var logprobs: UInt8?
 
     public init(requestID: UInt64, timeoutMilliseconds: UInt32 = 0, prompt: Prompt, producedTokenIDs: [UInt32] = [],
                 sampling: SamplingParameters = SamplingParameters(), maxTokens: UInt32, stopStrings: [String] = [],
-                ignoreEOS: Bool = false, speculation: SpeculationMode = .auto(cap: nil)) {
+                ignoreEOS: Bool = false, speculation: SpeculationMode = .auto(cap: nil), logprobs: UInt8? = nil) {
         self.requestID = requestID
         self.timeoutMilliseconds = timeoutMilliseconds
         self.prompt = prompt
@@ -28,6 +31,7 @@ public struct Assignment: Sendable, Equatable {
         self.stopStrings = stopStrings
         self.ignoreEOS = ignoreEOS
         self.speculation = speculation
+        self.logprobs = logprobs
     }
 }
 

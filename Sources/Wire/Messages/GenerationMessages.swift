@@ -6,11 +6,48 @@ public struct TokenEvent: Sendable, Equatable {
     /// The text these tokens complete; may be empty while a UTF-8 sequence or a possible stop string
     /// is pending, and may then cover earlier tokens.
     public var text: String
+    /// Parallel to ``tokenIDs`` when the assignment asked for logprobs; nil: the optional section is
+    /// left out.
+    public var logprobs: [TokenLogprobs]?
 
-    public init(requestID: UInt64, tokenIDs: [UInt32], text: String) {
+    public init(requestID: UInt64, tokenIDs: [UInt32], text: String, logprobs: [TokenLogprobs]? = nil) {
         self.requestID = requestID
         self.tokenIDs = tokenIDs
         self.text = text
+        self.logprobs = logprobs
+    }
+}
+
+/// The log-probability of one emitted token under the model's raw distribution, its bytes, and the
+/// most likely alternatives at its position. The router has no tokenizer, so the bytes travel too.
+public struct TokenLogprobs: Sendable, Equatable {
+    /// Finite and ≤ 0.
+    public var logprob: Float
+    /// What the token decodes to alone; may be part of a UTF-8 character (byte-level tokens).
+    public var bytes: [UInt8]
+    /// Most likely first; as many as the assignment asked for.
+    public var top: [LogprobAlternative]
+
+    public init(logprob: Float, bytes: [UInt8], top: [LogprobAlternative] = []) {
+        self.logprob = logprob
+        self.bytes = bytes
+        self.top = top
+    }
+
+    /// Most alternatives per token, in `assign` and in `tokens`.
+    public static let maxAlternatives = 20
+}
+
+/// One alternative token at a position.
+public struct LogprobAlternative: Sendable, Equatable {
+    public var tokenID: UInt32
+    public var logprob: Float
+    public var bytes: [UInt8]
+
+    public init(tokenID: UInt32, logprob: Float, bytes: [UInt8]) {
+        self.tokenID = tokenID
+        self.logprob = logprob
+        self.bytes = bytes
     }
 }
 

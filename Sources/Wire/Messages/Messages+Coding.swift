@@ -156,12 +156,51 @@ extension TokenEvent {
         buffer.writeInteger(requestID)
         buffer.writeWireTokenIDs(tokenIDs)
         buffer.writeWireString(text)
+        guard let logprobs else { return }
+        buffer.writeInteger(UInt32(logprobs.count))
+        for entry in logprobs {
+            buffer.writeWireFloat(entry.logprob)
+            buffer.writeWireBytes(entry.bytes)
+            buffer.writeInteger(UInt8(entry.top.count))
+            for alternative in entry.top {
+                buffer.writeInteger(alternative.tokenID)
+                buffer.writeWireFloat(alternative.logprob)
+                buffer.writeWireBytes(alternative.bytes)
+            }
+        }
     }
 
     init(from reader: inout PayloadReader) throws(WireError) {
         requestID = try reader.integer("request_id")
         tokenIDs = try reader.tokenIDs("token_ids")
         text = try reader.string("text")
+        logprobs = reader.hasMore ? try Self.logprobs(from: &reader, tokens: tokenIDs.count) : nil
+    }
+
+    /// The optional section: `count: u32` (= the number of token ids), then per token `logprob: f32`,
+    /// `bytes`, `alternatives: u8` (≤ 20) and that many (`token_id: u32`, `logprob: f32`, `bytes`).
+    private static func logprobs(from reader: inout PayloadReader, tokens: Int) throws(WireError) -> [TokenLogprobs] {
+        let count = try reader.count("logprobs", minimumElementBytes: 9)
+        guard count == tokens else {
+            throw reader.malformed("logprobs", "has \(count) entries for \(tokens) token ids; expected one per token id")
+        }
+        var entries: [TokenLogprobs] = []
+        entries.reserveCapacity(count)
+        for index in 0..<count {
+            let field = "logprobs[\(index)]"
+            var entry = TokenLogprobs(logprob: try reader.logprob(field), bytes: try reader.byteString("\(field).bytes"))
+            let alternatives: UInt8 = try reader.integer("\(field).alternatives")
+            guard alternatives <= TokenLogprobs.maxAlternatives else {
+                throw reader.malformed("\(field).alternatives", "is \(alternatives); expected at most \(TokenLogprobs.maxAlternatives)")
+            }
+            for rank in 0..<Int(alternatives) {
+                let name = "\(field).top[\(rank)]"
+                entry.top.append(LogprobAlternative(tokenID: try reader.integer("\(name).token_id"), logprob: try reader.logprob(name),
+                                                    bytes: try reader.byteString("\(name).bytes")))
+            }
+            entries.append(entry)
+        }
+        return entries
     }
 }
 

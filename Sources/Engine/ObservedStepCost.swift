@@ -1,0 +1,61 @@
+import Foundation
+
+/// The step cost the budget policy plans with: the curve measured at start (`StepCostModel`), times a
+/// correction learned from the steps this engine actually runs.
+///
+/// The startup curve times bare forward passes of one sequence; a real step also verifies trees,
+/// samples every logits row, spreads its tokens over several sequences, and shares the machine with
+/// whatever else runs now. Those costs grow with the step's token count, so a curve that is right for
+/// plain decoding can be wrong by tens of percent for a verification step, and the policy would buy
+/// drafts that do not pay. Each step's seconds are compared with the curve's prediction for its token
+/// count and context, and a running mean of log(observed / predicted) is kept per measured token count
+/// (the bucket of the curve point at or above it). A bucket's correction applies once it has a few
+/// observations; buckets the engine never visits keep the curve's value.
+struct ObservedStepCost {
+    let curve: StepCostModel
+    /// Per curve point: running mean of log(observed / predicted), and how many steps it has seen.
+    private var logRatio: [Double]
+    private var observations: [Int]
+
+    /// Steps a bucket needs before its correction is used.
+    static let minimumObservations = 8
+    /// Weight of a new step once a bucket is past its first few (an exponential moving average).
+    static let weight = 0.05
+    /// One step moves a bucket at most this factor: a step stalled by another process (a descheduled
+    /// compute thread costs a whole time slice) must not teach the policy that steps are slow.
+    static let maximumRatio = 3.0
+
+    init(curve: StepCostModel) {
+        self.curve = curve
+        logRatio = Array(repeating: 0, count: curve.tokens.count)
+        observations = Array(repeating: 0, count: curve.tokens.count)
+    }
+
+    /// Predicted seconds of a step of `n` tokens whose contexts add up to `contextTokens`.
+    func cost(tokens n: Int, contextTokens: Int = 0) -> Double {
+        curve.cost(tokens: n, contextTokens: contextTokens) * correction(tokens: n)
+    }
+
+    /// The learned factor for steps of `n` tokens (1 until its bucket has enough observations).
+    func correction(tokens n: Int) -> Double {
+        let b = bucket(n)
+        return observations[b] >= Self.minimumObservations ? exp(logRatio[b]) : 1
+    }
+
+    /// Records one step: `seconds` it took, without drafting (the policy counts drafting separately).
+    mutating func observe(tokens n: Int, contextTokens: Int, seconds: Double) {
+        let predicted = curve.cost(tokens: n, contextTokens: contextTokens)
+        guard n > 0, predicted > 0, seconds > 0, seconds.isFinite else { return }
+        let limit = log(Self.maximumRatio)
+        let sample = min(max(log(seconds / predicted), -limit), limit)
+        let b = bucket(n)
+        observations[b] += 1
+        // A plain mean over the first steps, then a moving average that follows load changes.
+        let rate = max(1 / Double(observations[b]), Self.weight)
+        logRatio[b] += rate * (sample - logRatio[b])
+    }
+
+    private func bucket(_ n: Int) -> Int {
+        curve.tokens.firstIndex { n <= $0 } ?? curve.tokens.count - 1
+    }
+}

@@ -1,0 +1,63 @@
+@testable import Engine
+import Foundation
+import Testing
+
+@Suite struct ObservedStepCostTests {
+    /// Steps up to 8 tokens cost what one costs, then grow linearly.
+    let curve = StepCostModel(tokens: [1, 8, 16], seconds: [0.010, 0.010, 0.020], secondsPerTokenContext: 0)
+
+    @Test func theCurveHoldsUntilABucketHasEnoughSteps() {
+        var costs = ObservedStepCost(curve: curve)
+        for _ in 0..<(ObservedStepCost.minimumObservations - 1) { costs.observe(tokens: 8, contextTokens: 0, seconds: 0.015) }
+        #expect(costs.cost(tokens: 8) == 0.010)
+        costs.observe(tokens: 8, contextTokens: 0, seconds: 0.015)
+        #expect(abs(costs.cost(tokens: 8) - 0.015) < 1e-9)
+    }
+
+    @Test func aCorrectionStaysInItsBucket() {
+        var costs = ObservedStepCost(curve: curve)
+        for _ in 0..<20 { costs.observe(tokens: 6, contextTokens: 0, seconds: 0.020) }
+        // 6 tokens fall in the bucket of the curve point 8 (2..8): all of it is now twice the curve.
+        #expect(abs(costs.correction(tokens: 2) - 2) < 1e-9)
+        #expect(abs(costs.correction(tokens: 8) - 2) < 1e-9)
+        #expect(costs.correction(tokens: 1) == 1)
+        #expect(costs.correction(tokens: 12) == 1)
+    }
+
+    @Test func oneStalledStepMovesTheEstimateLittle() {
+        var costs = ObservedStepCost(curve: curve)
+        for _ in 0..<50 { costs.observe(tokens: 1, contextTokens: 0, seconds: 0.010) }
+        costs.observe(tokens: 1, contextTokens: 0, seconds: 1.0)  // 100x: a descheduled compute thread
+        #expect(costs.correction(tokens: 1) < pow(ObservedStepCost.maximumRatio, ObservedStepCost.weight) + 1e-9)
+        #expect(costs.correction(tokens: 1) > 1)
+    }
+
+    @Test func theEstimateFollowsTheLoad() {
+        var costs = ObservedStepCost(curve: curve)
+        for _ in 0..<20 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.020) }
+        for _ in 0..<200 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.030) }
+        #expect(abs(costs.correction(tokens: 16) - 1.5) < 0.01)
+    }
+
+    @Test func unusableSamplesAreIgnored() {
+        var costs = ObservedStepCost(curve: curve)
+        for seconds in [0, -1, Double.nan, .infinity] {
+            for _ in 0..<10 { costs.observe(tokens: 1, contextTokens: 0, seconds: seconds) }
+        }
+        #expect(costs.correction(tokens: 1) == 1)
+    }
+
+    @Test func thePolicyBuysFewerDraftsWhenVerificationCostsMoreThanTheCurveSays() {
+        let gains = [[0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1]]
+        func allocate(_ costs: ObservedStepCost) -> [Int] {
+            BudgetPolicy(costs: costs).allocate(gains: gains, contexts: [0], draftSeconds: [0], baseTokens: 1,
+                                                baseContext: 0, limit: 64)
+        }
+        var costs = ObservedStepCost(curve: curve)
+        #expect(allocate(costs) == [7])
+        // Steps of 2..8 tokens turn out to cost 3x the curve: 8 tokens (2.9 expected) now take 30 ms
+        // against 10 ms for one; no prefix of the tree pays for that.
+        for _ in 0..<20 { costs.observe(tokens: 8, contextTokens: 0, seconds: 0.030) }
+        #expect(allocate(costs) == [0])
+    }
+}
