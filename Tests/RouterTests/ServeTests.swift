@@ -67,7 +67,6 @@ struct ServeTests {
         #expect(workers.allSatisfy { !ServeProcess.isAlive($0) }, "no worker outlives serve")
     }
 
-<<<<<<< HEAD
     @Test("a config file named by SPECULA_CONFIG sets serve's settings, and its workers start without it (they would refuse serve's keys)")
     func configFile() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("specula-serve-\(UUID().uuidString.prefix(8)).conf").path
@@ -80,10 +79,7 @@ struct ServeTests {
         #expect(try await serve.interrupt() == 0, "\(serve.log.suffix(2000))")
     }
 
-    @Test("16 streams survive SIGKILL of one of two workers: every text equals the undisturbed run")
-=======
     @Test("16 streams survive SIGKILL of one of two workers: every text and its logprobs equal the undisturbed run")
->>>>>>> main
     func failover() async throws {
         let serve = try await ServeProcess(["serve", "--port", "0", "--workers", "2", "--threads", "1", "--kv-cache-mb", "64",
                                             "--log-level", "info"])
