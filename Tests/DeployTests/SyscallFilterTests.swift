@@ -57,7 +57,7 @@ struct SyscallFilterTests {
         defer { worker.kill() }
         _ = try await worker.waitFor("READY", within: .seconds(120))
         let response = try Curl.request("http://127.0.0.1:\(httpPort)/v1/completions", json: UnitLaunchTests.completion(maxTokens: 16, stream: true),
-                                        version: .http2PriorKnowledge, headers: ["authorization: Bearer \(try tree.apiKey)"])
+                                        version: .http2PriorKnowledge, headers: ["authorization: Bearer \(try tree.apiKey)"], maxTime: 30)
         #expect(response.status == 200 && SSEBody.events(response.body).last == "[DONE]", "\(response.body)")
         router.terminate()
         #expect(try await router.waitForExit(within: .seconds(60)) == 0, "\(router.log)")

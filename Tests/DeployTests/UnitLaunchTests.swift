@@ -68,7 +68,7 @@ struct UnitLaunchTests {
         await router.stop()
     }
 
-    @Test("specula-router.service: READY=1 once listening, serves through specula-worker@1, SIGTERM → STOPPING=1, the stream in flight finishes, exit 0")
+    @Test("specula-router.service: READY=1 once listening, serves through specula-worker@1, SIGTERM → STOPPING=1, the streams in flight finish, exit 0")
     func routerUnit() async throws {
         let tree = try InstalledTree()
         defer { tree.remove() }
@@ -80,31 +80,39 @@ struct UnitLaunchTests {
         let (httpPort, workerPort) = try Self.ports(ready["STATUS"] ?? "")
         try tree.appendEnvironment("worker-1.env", ["SPECULA_ROUTER": "127.0.0.1:\(workerPort)"])
         try tree.appendEnvironment("worker-1.env", Self.fastWorker)
+        try tree.appendEnvironment("worker-1.env", ["SPECULA_MAX_RUNNING": "1"])
         let worker = try LaunchedUnit(tree: tree, unit: "specula-worker@.service", instance: "1")
         defer { worker.kill() }
         _ = try await worker.waitFor("READY")
 
         let base = "http://127.0.0.1:\(httpPort)"
         let authorization = ["authorization: Bearer \(try tree.apiKey)"]
-        #expect(try Curl.request(base + "/v1/models", method: "GET").status == 401, "router.env's SPECULA_API_KEY_FILE is in force")
-        let short = try Curl.request(base + "/v1/completions", json: Self.completion(maxTokens: 8), headers: authorization)
+        #expect(try Curl.request(base + "/v1/models", method: "GET", maxTime: 30).status == 401, "router.env's SPECULA_API_KEY_FILE is in force")
+        let short = try Curl.request(base + "/v1/completions", json: Self.completion(maxTokens: 8), headers: authorization, maxTime: 30)
         #expect(short.status == 200, "\(short.body)")
 
-        // Long enough (800 tokens) that SIGTERM lands while it runs, even on a fast machine.
-        let stream = try Curl.Background(base + "/v1/completions", json: Self.completion(maxTokens: 800, stream: true), headers: authorization)
-        defer { stream.kill() }
-        try await Self.poll("the first streamed tokens") { stream.body.contains("data: ") }
+        // Two long streams on a worker that runs one at a time: the second waits in the router's queue
+        // behind the first, so SIGTERM finds work in flight even on a machine fast enough to finish one
+        // stream before the signal lands.
+        let streams = try (1...2).map { _ in
+            try Curl.Background(base + "/v1/completions", json: Self.completion(maxTokens: 800, stream: true), headers: authorization, maxTime: 90)
+        }
+        defer { streams.forEach { $0.kill() } }
+        try await Self.poll("the first streamed tokens") { streams.contains { $0.body.contains("data: ") } }
         router.terminate()
         let stopping = try await router.waitFor("STOPPING")
-        #expect(stopping["STATUS"] == "draining: 1 requests in flight")
-        try await Self.poll("/ready to answer 503 while draining") { (try? Curl.request(base + "/ready", method: "GET"))?.status == 503 }
-        let late = try Curl.request(base + "/v1/completions", json: Self.completion(maxTokens: 8), headers: authorization)
+        let draining = (stopping["STATUS"] ?? "").split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        #expect(stopping["STATUS"]?.hasPrefix("draining: ") == true && (1...2).contains(draining ?? 0), "\(stopping)")
+        try await Self.poll("/ready to answer 503 while draining") { (try? Curl.request(base + "/ready", method: "GET", maxTime: 30))?.status == 503 }
+        let late = try Curl.request(base + "/v1/completions", json: Self.completion(maxTokens: 8), headers: authorization, maxTime: 30)
         #expect(late.status == 503, "no new requests while draining: \(late.body)")
-        guard try await stream.process.exitStatus(within: .seconds(60)) != nil else { throw ProcessError("the stream did not end\n\(router.log)") }
-        let response = stream.wait()
-        let usage = SSEBody.events(response.body).dropLast().last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(response.status == 200 && SSEBody.events(response.body).last == "[DONE]", "\(response.body.suffix(500))")
-        #expect((usage?["usage"] as? [String: Any])?["completion_tokens"] as? Int == 800, "the stream in flight ran to its end")
+        for stream in streams {
+            guard try await stream.process.exitStatus(within: .seconds(60)) != nil else { throw ProcessError("a stream did not end\n\(router.log)") }
+            let response = stream.wait()
+            let usage = SSEBody.events(response.body).dropLast().last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(response.status == 200 && SSEBody.events(response.body).last == "[DONE]", "\(response.body.suffix(500))")
+            #expect((usage?["usage"] as? [String: Any])?["completion_tokens"] as? Int == 800, "the streams in flight ran to their end")
+        }
         #expect(try await router.waitForExit(within: .seconds(60)) == 0, "\(router.log)")
         #expect(router.count("READY") == 1 && router.count("STOPPING") == 1)
 

@@ -17,8 +17,13 @@ package enum Curl {
         package var error: [String: Any]? { json["error"] as? [String: Any] }
     }
 
-    package static func arguments(_ url: String, method: String, json: String?, version: Version, headers: [String]) -> [String] {
-        var arguments = ["-s", "-N", version.flag, "-X", method, url, "--max-time", "300"]
+    /// Whole-request limit in seconds unless a test gives its own (tests with a shorter time limit must:
+    /// a blocking call outlives the test's time limit).
+    package static let defaultMaxTime = 300
+
+    package static func arguments(_ url: String, method: String, json: String?, version: Version, headers: [String],
+                                  maxTime: Int = defaultMaxTime) -> [String] {
+        var arguments = ["-s", "-N", version.flag, "-X", method, url, "--max-time", "\(maxTime)"]
         for header in headers { arguments += ["-H", header] }
         if let json { arguments += ["-H", "content-type: application/json", "--data-binary", json] }
         return arguments
@@ -26,9 +31,10 @@ package enum Curl {
 
     /// Runs one request to completion.
     package static func request(_ url: String, method: String = "POST", json: String? = nil, version: Version = .http1,
-                        headers: [String] = []) throws -> Response {
+                                headers: [String] = [], maxTime: Int = defaultMaxTime) throws -> Response {
         let (status, data, _) = try runToEnd(URL(fileURLWithPath: "/usr/bin/curl"),
-                                             arguments(url, method: method, json: json, version: version, headers: headers) + ["-w", "\n%{http_code}"])
+                                             arguments(url, method: method, json: json, version: version, headers: headers, maxTime: maxTime)
+                                                + ["-w", "\n%{http_code}"])
         var text = String(decoding: data, as: UTF8.self)
         guard let newline = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: newline)...]) else {
             throw ProcessError("curl \(url) printed no status (exit \(status)): \(text)")
@@ -42,11 +48,12 @@ package enum Curl {
         package let process = Process()
         package let file: URL
 
-        package init(_ url: String, json: String, version: Version = .http1, headers: [String] = []) throws {
+        package init(_ url: String, json: String, version: Version = .http1, headers: [String] = [], maxTime: Int = defaultMaxTime) throws {
             file = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString).out")
             _ = FileManager.default.createFile(atPath: file.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = Curl.arguments(url, method: "POST", json: json, version: version, headers: headers) + ["-w", "\n%{http_code}"]
+            process.arguments = Curl.arguments(url, method: "POST", json: json, version: version, headers: headers, maxTime: maxTime)
+                + ["-w", "\n%{http_code}"]
             process.standardOutput = try FileHandle(forWritingTo: file)
             process.standardError = FileHandle.nullDevice
             try process.run()
