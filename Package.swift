@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFormat", "Tokenization"], swiftSettings: strict),
         .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
-        .testTarget(name: "WireTests", dependencies: ["Wire", nioCore, nioEmbedded], swiftSettings: strict),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "WireFuzz", nioCore, nioEmbedded], swiftSettings: strict),
         // A router double built from the wire module, for the worker and deployment tests.
         .target(name: "ServingTestSupport", dependencies: ["Wire", nioCore, nioPosix], path: "Tests/ServingTestSupport",
                 swiftSettings: strict),

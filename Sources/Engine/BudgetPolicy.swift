@@ -26,7 +26,8 @@ struct BudgetPolicy {
         var tokens = baseTokens
         var context = baseContext
         var drafting = 0.0
-        var bestRate = expected / costs.cost(tokens: tokens, contextTokens: context)
+        let plainRate = expected / costs.cost(tokens: tokens, contextTokens: context)
+        var bestRate = plainRate
         var added = 0
         while added < limit {
             // The request whose next node promises the most.
@@ -49,8 +50,14 @@ struct BudgetPolicy {
                 best = taken
             }
         }
-        return best
+        return bestRate >= plainRate * (1 + Self.minimumGain) ? best : Array(repeating: 0, count: gains.count)
     }
+
+    /// A plan with drafts must promise this much more than plain decoding (8%). Gains and costs are
+    /// estimates; where extra tokens cost almost what they can win (a small, compute-bound model, or
+    /// large batches) a plan that promises +2% loses as often as not, and plain decoding is never
+    /// slower than itself.
+    static let minimumGain = 0.08
 }
 
 /// Whether a request drafts this step. When the budget policy keeps none of a request's drafts

@@ -76,7 +76,10 @@ extension APIService {
                     ended = true
                 }
             }
-            if !bytes.isEmpty { try await response.writeBody(ByteBuffer(bytes: bytes)) }
+            if !bytes.isEmpty {
+                try await response.writeBody(ByteBuffer(bytes: bytes))
+                events.wrote()
+            }
             bytes.removeAll(keepingCapacity: true)
             if ended {
                 try await response.end()

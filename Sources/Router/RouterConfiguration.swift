@@ -19,10 +19,16 @@ public struct RouterConfiguration: Sendable {
     public var handshakeTimeout: TimeAmount
     /// A request may lose its worker this many times; then it fails with 503.
     public var maxAttempts: Int
+    /// Diagnostic (`SPECULA_WIRE_CAPTURE`): record the frames sent on each worker connection. Nil: off.
+    public var capture: WireCaptureDestination?
+    /// Diagnostic (`SPECULA_WIRE_TIMING=1`): times token events from the worker's frame to the SSE
+    /// write. Nil: off, no cost.
+    public var wireTiming: RouterWireTiming?
 
     public init(proof: HandshakeProof, maxQueue: Int = 1024, requestTimeout: TimeAmount = .seconds(600),
                 maxRequestTimeout: TimeAmount = .seconds(3600), heartbeatInterval: TimeAmount = .seconds(5),
-                heartbeatTimeout: TimeAmount = .seconds(15), handshakeTimeout: TimeAmount = .seconds(10), maxAttempts: Int = 3) {
+                heartbeatTimeout: TimeAmount = .seconds(15), handshakeTimeout: TimeAmount = .seconds(10), maxAttempts: Int = 3,
+                capture: WireCaptureDestination? = nil, wireTiming: RouterWireTiming? = nil) {
         self.proof = proof
         self.maxQueue = maxQueue
         self.requestTimeout = requestTimeout
@@ -31,5 +37,7 @@ public struct RouterConfiguration: Sendable {
         self.heartbeatTimeout = heartbeatTimeout
         self.handshakeTimeout = handshakeTimeout
         self.maxAttempts = maxAttempts
+        self.capture = capture
+        self.wireTiming = wireTiming
     }
 }

@@ -45,17 +45,19 @@ public final class RouterService: @unchecked Sendable {
     /// Listens for workers on `host:port` (0: any free port); returns the bound port.
     public func listen(host: String, port: Int) async throws -> Int {
         let proof = configuration.proof
+        let logger = self.logger
         let channel = try await ServerBootstrap(group: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(try FrameDecoder()),
-                        MessageToByteHandler(try FrameEncoder()),
-                        WireSessionHandler(router: RouterHandshake(proof: proof)),
-                        WorkerChannelHandler(service: self),
-                    ])
+                    var handlers: [any ChannelHandler] = [ByteToMessageHandler(try FrameDecoder()), MessageToByteHandler(try FrameEncoder())]
+                    let capture = self.configuration.capture?.makeHandler(sender: .router) { error in
+                        logger.warning("wire capture stopped", metadata: ["reason": "\(error)"])
+                    }
+                    if let capture { handlers.append(capture) }
+                    handlers += [WireSessionHandler(router: RouterHandshake(proof: proof)), WorkerChannelHandler(service: self)]
+                    try channel.pipeline.syncOperations.addHandlers(handlers)
                 }
             }
             // A literal address skips getaddrinfo, which (asked for every socket type) probes the interfaces
@@ -77,7 +79,7 @@ public final class RouterService: @unchecked Sendable {
     /// - Throws: ``OpenAIError`` (404, 503, 429, 400) when it is not admitted.
     public func submit(_ job: GenerationJob) async throws -> (id: UInt64, events: RequestMailbox) {
         let id = requestIDs.add(1, ordering: .relaxed).newValue
-        let events = RequestMailbox()
+        let events = RequestMailbox(timing: configuration.wireTiming)
         let admitted: Result<Void, OpenAIError> = try await loop.submit {
             let now = NIODeadline.now()
             switch self.state.submit(job, id: id, now: now) {

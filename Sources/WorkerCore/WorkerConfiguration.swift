@@ -20,10 +20,15 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatTimeout: TimeAmount
     /// Reconnect delays: the first retry waits `base`, each further one twice as long, up to `max`.
     public var backoff: Backoff
+    /// Diagnostic (`SPECULA_WIRE_CAPTURE`): record the frames each connection sends. Nil: off.
+    public var capture: WireCaptureDestination?
+    /// Diagnostic (`SPECULA_WIRE_TIMING=1`): time every `tokens` frame from the engine's event to the
+    /// socket, and the event loop's CPU per token, logged when the worker exits. Off: no cost.
+    public var timesWire: Bool
 
     public init(routers: [RouterAddress], name: String, proof: HandshakeProof, capacity: Int,
                 heartbeatInterval: TimeAmount = .seconds(5), heartbeatTimeout: TimeAmount = .seconds(15),
-                backoff: Backoff = Backoff()) {
+                backoff: Backoff = Backoff(), capture: WireCaptureDestination? = nil, timesWire: Bool = false) {
         self.routers = routers
         self.name = name
         self.proof = proof
@@ -31,6 +36,8 @@ public struct WorkerConfiguration: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout
         self.backoff = backoff
+        self.capture = capture
+        self.timesWire = timesWire
     }
 }
 

@@ -100,12 +100,10 @@ public final class WorkerService: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(try FrameDecoder()),
-                        MessageToByteHandler(try FrameEncoder()),
-                        WireSessionHandler(worker: handshake),
-                        LinkHandler(service: self, link: index, generation: generation),
-                    ])
+                    var handlers: [any ChannelHandler] = [ByteToMessageHandler(try FrameDecoder()), MessageToByteHandler(try FrameEncoder())]
+                    if let capture = self.captureHandler(router: link.address) { handlers.append(capture) }
+                    handlers += [WireSessionHandler(worker: handshake), LinkHandler(service: self, link: index, generation: generation)]
+                    try channel.pipeline.syncOperations.addHandlers(handlers)
                 }
             }
         logger.debug("connecting", metadata: ["router": "\(link.address)", "attempt": "\(link.state.failedAttempts + 1)"])
@@ -113,6 +111,14 @@ public final class WorkerService: @unchecked Sendable {
             guard link.generation == generation, link.channel == nil else { return }
             link.closeReason = "connect failed: \(error)"
             self.disconnected(link)
+        }
+    }
+
+    /// The frame recorder of a new connection, when capture is on.
+    private func captureHandler(router: RouterAddress) -> WireCaptureHandler? {
+        let logger = self.logger
+        return configuration.capture?.makeHandler(sender: .worker) { error in
+            logger.warning("wire capture stopped", metadata: ["router": "\(router)", "reason": "\(error)"])
         }
     }
 
@@ -338,12 +344,21 @@ public final class WorkerService: @unchecked Sendable {
     // MARK: - Events from the engine
 
     private func engineEvents(_ events: [EngineEvent], stamp: NIODeadline) {
+        guard configuration.timesWire else {
+            deliver(events, stamp: stamp)
+            return
+        }
         metrics.recordHop(.now() - stamp)
-        deliver(events, stamp: stamp)
+        let start = threadCPUNanoseconds()
+        let flush = deliver(events, stamp: stamp)
+        let tokens = events.reduce(0) { if case .tokens(_, let ids, _, _) = $1 { $0 + ids.count } else { $0 } }
+        metrics.recordDelivery(cpuNanoseconds: threadCPUNanoseconds() - start, flushNanoseconds: flush, tokens: tokens)
     }
 
     /// Writes each event to the connection that assigned its request, then re-offers freed room.
-    private func deliver(_ events: [EngineEvent], stamp: NIODeadline) {
+    /// - Returns: with wire timing on, the thread CPU time spent flushing; else 0.
+    @discardableResult
+    private func deliver(_ events: [EngineEvent], stamp: NIODeadline) -> Int64 {
         var touched: [Int: RouterLink] = [:]
         var toClose: [RouterLink] = []
         for event in events {
@@ -351,8 +366,11 @@ public final class WorkerService: @unchecked Sendable {
             case .tokens(let engineID, let ids, let text, let logprobs):
                 guard let link = liveLink(for: engineID), let route = routes[engineID] else { continue }
                 metrics.generatedTokens.increment(by: ids.count)
-                let promise = loop.makePromise(of: Void.self)
-                promise.futureResult.whenSuccess { self.metrics.recordWireOverhead(.now() - stamp) }
+                var promise: EventLoopPromise<Void>?
+                if configuration.timesWire {
+                    promise = loop.makePromise()
+                    promise?.futureResult.whenSuccess { self.metrics.recordWireOverhead(.now() - stamp) }
+                }
                 link.write(.tokens(TokenEvent(requestID: route.requestID, tokenIDs: ids.map { UInt32(clamping: $0) }, text: text,
                                               logprobs: logprobs.isEmpty ? nil : model.wireLogprobs(ids, logprobs))),
                            promise: promise)
@@ -370,10 +388,13 @@ public final class WorkerService: @unchecked Sendable {
                 if link.state.finished(route.requestID) { toClose.append(link) }
             }
         }
+        let flushStart = configuration.timesWire ? threadCPUNanoseconds() : 0
         for link in touched.values { link.channel?.flush() }
+        let flushCPU = configuration.timesWire ? threadCPUNanoseconds() - flushStart : 0
         for link in toClose { link.close(reason: "drained") }
         grantCredits()
         finishDrainIfDone()
+        return flushCPU
     }
 
     /// The link a request's frames go to, unless its connection died since it was assigned.
@@ -433,12 +454,12 @@ public final class WorkerService: @unchecked Sendable {
         finishing = true
         let engine = self.engine
         let done = self.done
-        let summary = metrics.overheadSummary
+        let summary = configuration.timesWire ? metrics.overheadSummary : nil
         let logger = self.logger
         engine.drain()
         Thread.detachNewThread {
             engine.waitUntilStopped()
-            logger.info("drained", metadata: ["wire_overhead": "\(summary)"])
+            logger.info("drained", metadata: summary.map { ["wire_overhead": "\($0)"] })
             done.succeed()
         }
     }

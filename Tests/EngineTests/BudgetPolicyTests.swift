@@ -56,4 +56,14 @@ import Testing
         backoff.record(kept: false)
         #expect(backoff.skip == 1)
     }
+
+    @Test func aMarginalPlanIsNotWorthItsRisk() {
+        // Compute-bound: 1 token 10 ms, 2 tokens 19 ms. One draft at 0.95: 1.95 / 19 ms is +2.6%
+        // over plain decoding on paper, within the error of either estimate: decode plainly.
+        let almostLinear = StepCostModel(tokens: [1, 2], seconds: [0.010, 0.019], secondsPerTokenContext: 0)
+        #expect(allocate(almostLinear, gains: [[0.95]]) == [0])
+        // At 1.2x the cost, the same draft promises +62%: taken.
+        let cheap = StepCostModel(tokens: [1, 2], seconds: [0.010, 0.012], secondsPerTokenContext: 0)
+        #expect(allocate(cheap, gains: [[0.95]]) == [1])
+    }
 }

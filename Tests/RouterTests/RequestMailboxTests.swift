@@ -28,4 +28,25 @@ struct RequestMailboxTests {
         mailbox.finish()
         #expect(await second == nil)
     }
+
+    @Test("with wire timing, a write records how long its batch's oldest event waited, once")
+    func timing() async throws {
+        let timing = RouterWireTiming()
+        let mailbox = RequestMailbox(timing: timing)
+        mailbox.push(.tokens(text: "a", count: 1))
+        try await Task.sleep(for: .milliseconds(30))
+        mailbox.push(.tokens(text: "b", count: 1))
+        #expect(await mailbox.next()?.count == 2)
+        mailbox.wrote()
+        mailbox.wrote()  // nothing taken since: not counted again
+        let summary = timing.summary
+        #expect(summary.hasPrefix("writes=1 "))
+        let mean = summary.split(separator: " ").first { $0.hasPrefix("mean_us=") }.flatMap { Double($0.dropFirst(8)) } ?? 0
+        #expect(mean >= 30_000, "the oldest event waited 30 ms: \(summary)")
+        let untimed = RequestMailbox()
+        untimed.push(.tokens(text: "c", count: 1))
+        _ = await untimed.next()
+        untimed.wrote()
+        #expect(timing.summary.hasPrefix("writes=1 "))
+    }
 }

@@ -28,6 +28,16 @@ enum SeedCorpus {
                 TokenLogprobs(logprob: -0.5, bytes: [0x61], top: [LogprobAlternative(tokenID: 10, logprob: -0.5, bytes: [0x61]),
                                                                   LogprobAlternative(tokenID: 12, logprob: -2, bytes: [0xC3])]),
             ])),
+            // More logprobs shapes: no alternatives, the most allowed, a resumed request, several
+            // tokens per frame (empty bytes, the −9999 floor), and a frame without ids but with the section.
+            .assign(Assignment(requestID: 83, prompt: .tokens([5]), producedTokenIDs: [9, 10], maxTokens: 8, logprobs: 0)),
+            .assign(Assignment(requestID: 84, prompt: .text("y"), maxTokens: 8, speculation: .fixed(2), logprobs: UInt8(TokenLogprobs.maxAlternatives))),
+            .tokens(TokenEvent(requestID: 83, tokenIDs: [10, 11, 12], text: "abc", logprobs: [
+                TokenLogprobs(logprob: 0, bytes: [0x61]),
+                TokenLogprobs(logprob: -9999, bytes: []),
+                TokenLogprobs(logprob: -1.25, bytes: [0xE2, 0x82], top: [LogprobAlternative(tokenID: 12, logprob: -1.25, bytes: [0xE2, 0x82])]),
+            ])),
+            .tokens(TokenEvent(requestID: 84, tokenIDs: [], text: "", logprobs: [])),
             .finish(Finish(requestID: 77, reason: .stop, promptTokens: 5, completionTokens: 2,
                            speculation: SpeculationCounts(drafts: 1, draftTokens: 3, acceptedTokens: 2, steps: 2, acceptedPerPosition: [1, 1]))),
             .cancel(Cancel(requestID: 78)),

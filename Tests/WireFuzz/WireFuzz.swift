@@ -6,7 +6,9 @@
 //
 // A normal build (no WIRE_FUZZ) makes a replay tool instead: `WireFuzz FILE…` runs each file through
 // the same entry, `WireFuzz --seed DIR` writes a seed corpus of valid frames, and
-// `WireFuzz --measure-zstd BENCH_DIR CORPUS.txt [REQUESTS]` prints the compression table of wire.md.
+// `WireFuzz --measure-zstd BENCH_DIR CORPUS.txt [REQUESTS]` prints the compression table of wire.md for
+// simulated traffic, `WireFuzz --replay-capture FILE.wirecap…` the same table for frames captured from
+// a serving run (SPECULA_WIRE_CAPTURE), with a summary of the frames.
 import Foundation
 import NIOCore
 import Wire
@@ -30,6 +32,14 @@ enum WireFuzz {
             let rest = Array(arguments.dropFirst())
             try ZstdMeasurement.run(benchFolder: URL(fileURLWithPath: rest[0]), corpus: URL(fileURLWithPath: rest[1]),
                                     requests: rest.count > 2 ? Int(rest[2]) ?? 256 : 256)
+            return
+        }
+        if arguments.first == "--replay-capture", arguments.count >= 2 {
+            let captures = try arguments.dropFirst().map { path in
+                try WireCapture(bytes: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path))))
+            }
+            print(try CaptureSummary.describe(captures))
+            print(try ZstdMeasurement.replay(captures))
             return
         }
         arguments = arguments.isEmpty ? ["-"] : arguments

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import ServingTestSupport
 import Testing
 import Wire
@@ -133,9 +134,16 @@ struct WorkerProcessTests {
         await restarted.stop()
     }
 
+    /// With the wire diagnostics on (`SPECULA_WIRE_CAPTURE`, `SPECULA_WIRE_TIMING`), which must not
+    /// change what is sent: the capture holds exactly the frames the router received.
     @Test func sigtermDrainsInFlightWorkAndExitsZero() async throws {
         let router = try await TestRouter.start(token: WorkerProcess.token)
-        let worker = try WorkerProcess(routers: [router.port])
+        let captureFolder = FileManager.default.temporaryDirectory.appendingPathComponent("specula-capture-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: captureFolder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: captureFolder) }
+        let worker = try WorkerProcess(routers: [router.port], environment: [
+            "SPECULA_WIRE_CAPTURE": captureFolder.path + "/t-", "SPECULA_WIRE_TIMING": "1",
+        ])
         defer { worker.kill() }
         let connection = try await router.nextConnection()
         _ = try await connection.acceptRegistration()
@@ -165,8 +173,17 @@ struct WorkerProcessTests {
         #expect(try await connection.next(within: .seconds(10)) == .closed)
         #expect(try await worker.waitForExit(within: .seconds(20)) == 0)
         let overhead = worker.log.split(separator: "\n").first { $0.contains("wire_overhead") }
-        #expect(overhead != nil)
+        #expect(overhead?.contains("p99_us=") == true && overhead?.contains("flush_cpu_us_per_token=") == true)
         print("worker drained; \(overhead.map(String.init) ?? "no overhead line")")
+        let files = try FileManager.default.contentsOfDirectory(atPath: captureFolder.path)
+        #expect(files.count == 1 && files.first?.hasPrefix("t-worker-") == true)
+        let capture = try WireCapture(bytes: ByteBuffer(bytes: try Data(contentsOf: captureFolder.appendingPathComponent(files.first ?? ""))))
+        let captured = try capture.records.map { try WireMessage(type: $0.type, payload: $0.payload) }
+        let capturedIDs = captured.flatMap { message -> [UInt32] in
+            if case .tokens(let event) = message, event.requestID == 31 { event.tokenIDs } else { [] }
+        }
+        #expect(capturedIDs == ids)
+        #expect(captured.first?.type == .authenticate && captured.contains { $0.type == .drain })
         await router.stop()
     }
 
@@ -284,6 +301,15 @@ struct WorkerLimitTests {
         #expect(result.status != 0)
         #expect(result.stderr.hasPrefix("error: no worker token"))
         #expect(result.stderr.contains("--worker-token-file"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func aCapturePrefixWhereNoFileCanBeCreatedIsRefused() throws {
+        let result = try Self.run(["worker", "--router", "127.0.0.1:1"], environment: [
+            "SPECULA_WORKER_TOKEN": String(repeating: "k", count: 32), "SPECULA_WIRE_CAPTURE": "/nonexistent-specula-dir/x-",
+        ])
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("error: SPECULA_WIRE_CAPTURE=/nonexistent-specula-dir/x-: cannot create a file"))
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 

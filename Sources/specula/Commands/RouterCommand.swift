@@ -72,6 +72,7 @@ struct Router: AsyncParsableCommand, ServiceCommand {
         await server.drain(grace: RouterSettings.grace(settings))
         watch.cancel()
         await server.close()
+        logWireTiming(options, logger: logger)
         logger.info("stopped")
     }
 }

@@ -52,7 +52,8 @@ enum RouterSettings {
         let configuration = RouterConfiguration(
             proof: proof, maxQueue: settings.integer("max-queue")!,
             requestTimeout: amount(requestTimeout), maxRequestTimeout: amount(maxRequestTimeout),
-            heartbeatInterval: .milliseconds(Int64(interval)), heartbeatTimeout: .milliseconds(Int64(timeout)))
+            heartbeatInterval: .milliseconds(Int64(interval)), heartbeatTimeout: .milliseconds(Int64(timeout)),
+            capture: try wireCaptureFromEnvironment(), wireTiming: WireTimingSwitch.isOn ? RouterWireTiming() : nil)
         var options = RouterServer.Options(
             httpHost: http.host, httpPort: http.port, workerHost: workers.host, workerPort: workers.port,
             tls: try tls(settings), limits: limits, apiKeys: try apiKeys(settings), configuration: configuration,

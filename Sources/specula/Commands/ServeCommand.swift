@@ -105,6 +105,7 @@ struct Serve: AsyncParsableCommand, ServiceCommand {
         watch?.cancel()
         await supervisor.stop(grace: .seconds(10))
         await server.close()
+        logWireTiming(options, logger: logger)
         if let failure { throw failure }
         logger.info("stopped")
     }

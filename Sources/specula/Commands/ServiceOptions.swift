@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Router
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,4 +51,21 @@ func parseListenAddress(_ text: String, flag: String) throws -> (host: String, p
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     guard !host.isEmpty else { throw CLIError("\(flag) '\(text)': the host is empty") }
     return (host, port)
+}
+
+/// `SPECULA_WIRE_CAPTURE` (`Protocols/wire.md`, "Diagnostics"): nil when unset; a prefix where no
+/// file can be created stops the command at start-up.
+func wireCaptureFromEnvironment() throws -> WireCaptureDestination? {
+    do {
+        return try WireCaptureDestination.fromEnvironment()
+    } catch {
+        throw CLIError("\(error)")
+    }
+}
+
+/// With `SPECULA_WIRE_TIMING=1`, the router's half of the wire path timing, for the shutdown log.
+func logWireTiming(_ options: RouterServer.Options, logger: Logger) {
+    if let timing = options.configuration.wireTiming {
+        logger.info("wire timing", metadata: ["frame_to_sse": "\(timing.summary)"])
+    }
 }

@@ -6,6 +6,7 @@ import Kernels
 import Logging
 import ServiceSettings
 import SystemdNotify
+import Wire
 import WorkerCore
 #if canImport(Glibc)
 import Glibc
@@ -88,7 +89,9 @@ struct Worker: AsyncParsableCommand {
                 proof: try WorkerToken.load(file: settings.string("worker-token-file")),
                 capacity: settings.integer("max-running")!,
                 heartbeatInterval: .milliseconds(Int64(interval)), heartbeatTimeout: .milliseconds(Int64(timeout)),
-                backoff: Backoff(base: .milliseconds(100), max: .milliseconds(Int64(settings.integer("reconnect-max-ms")!))))
+                backoff: Backoff(base: .milliseconds(100), max: .milliseconds(Int64(settings.integer("reconnect-max-ms")!))),
+                capture: try wireCaptureFromEnvironment(),
+                timesWire: WireTimingSwitch.isOn)
         } catch let error as WorkerError {
             throw CLIError(error.description)
         }
