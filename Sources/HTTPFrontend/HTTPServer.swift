@@ -50,7 +50,9 @@ public final class HTTPServer: Sendable {
                     try ConnectionSetup.configure(channel, tls: tlsContext, connection: connection)
                 }
             }
-            .bind(host: host, port: port).get()
+            // A literal address skips getaddrinfo, which (asked for every socket type) probes the interfaces
+            // over netlink, a socket family the systemd units refuse (RestrictAddressFamilies=).
+            .bind(to: (try? SocketAddress(ipAddress: host, port: port)) ?? SocketAddress.makeAddressResolvingHost(host, port: port)).get()
         guard let boundPort = channel.localAddress?.port else {
             try? await channel.close()
             throw HTTPFrontendError.invalidConfiguration("the listening socket on \(host):\(port) has no port")

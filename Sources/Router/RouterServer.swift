@@ -82,6 +82,15 @@ public final class RouterServer: Sendable {
         }
     }
 
+    /// Returns once every event loop of the server has run a task and the router's state has
+    /// answered; a wedged loop makes it wait forever, so a watchdog that pings after it stops pinging.
+    public func probe() async throws -> RouterLoad {
+        for loop in group.makeIterator() {
+            try await loop.submit {}.get()
+        }
+        return try await router.load()
+    }
+
     /// Drains then closes: ``drain(grace:)``, then ``close()``.
     public func stop(grace: Duration) async {
         await drain(grace: grace)

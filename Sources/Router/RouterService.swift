@@ -60,7 +60,9 @@ public final class RouterService: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandlers(handlers)
                 }
             }
-            .bind(host: host, port: port).get()
+            // A literal address skips getaddrinfo, which (asked for every socket type) probes the interfaces
+            // over netlink, a socket family the systemd units refuse (RestrictAddressFamilies=).
+            .bind(to: (try? SocketAddress(ipAddress: host, port: port)) ?? SocketAddress.makeAddressResolvingHost(host, port: port)).get()
         guard let bound = channel.localAddress?.port else { throw RouterError("the worker listener on \(host):\(port) has no port") }
         let period = TimeAmount.nanoseconds(max(10_000_000, min(100_000_000, configuration.heartbeatInterval.nanoseconds / 4)))
         try await loop.submit {
@@ -129,6 +131,15 @@ public final class RouterService: @unchecked Sendable {
     /// Requests queued or running.
     public func inFlight() async throws -> Int {
         try await loop.submit { self.state.inFlight }.get()
+    }
+
+    /// Workers registered and requests queued or running, read on the router's loop in one hop: the
+    /// watchdog's evidence that the router's state answers, and the status line systemd shows.
+    public func load() async throws -> RouterLoad {
+        try await loop.submit {
+            RouterLoad(workers: self.state.pool.models.values.reduce(0) { $0 + $1.workers }, inFlight: self.state.inFlight,
+                       draining: self.state.draining)
+        }.get()
     }
 
     /// Closes the worker listener and every worker connection (workers reconnect to a new router).
@@ -215,6 +226,18 @@ public final class RouterService: @unchecked Sendable {
     }
 
     static func seconds(_ amount: TimeAmount) -> Double { Double(amount.nanoseconds) / 1e9 }
+}
+
+/// How busy the router is (``RouterService/load()``).
+public struct RouterLoad: Sendable, Equatable, CustomStringConvertible {
+    public let workers: Int
+    public let inFlight: Int
+    public let draining: Bool
+
+    /// `serving: 2 workers, 3 requests in flight`, or `draining: 3 requests in flight`.
+    public var description: String {
+        draining ? "draining: \(inFlight) requests in flight" : "serving: \(workers) workers, \(inFlight) requests in flight"
+    }
 }
 
 /// A router failure outside any request (a listener that cannot bind), one line.

@@ -1,4 +1,5 @@
 import Logging
+import Router
 import Synchronization
 import SystemdNotify
 
@@ -45,6 +46,24 @@ final class SystemdReporter: Sendable {
         } catch {
             if !warned.exchange(true, ordering: .relaxed) {
                 logger.warning("cannot notify systemd; continuing without", metadata: ["error": "\(error.description)"])
+            }
+        }
+    }
+}
+
+extension SystemdReporter {
+    /// For a router that has started serving: every `watchdogInterval` (else every 5 s) probes every
+    /// event loop and the router's state, shows the load as the `STATUS=` line, and pings the
+    /// watchdog — only after the probe answered, so a wedged router stops pinging and systemd
+    /// restarts it. Ends when cancelled or when the server has closed.
+    func watch(_ server: RouterServer) -> Task<Void, Never> {
+        let interval = watchdogInterval
+        return Task {
+            while !Task.isCancelled {
+                guard let load = try? await server.probe() else { return }
+                report(load.draining ? .stopping : .serving, status: load.description)
+                if interval != nil { watchdogPing() }
+                try? await Task.sleep(for: interval ?? .seconds(5))
             }
         }
     }

@@ -107,6 +107,19 @@ extension InstalledTree {
         try handle.write(contentsOf: Data(("\n# added by the test\n" + lines).utf8))
     }
 
+    /// Changes an installed unit's directive, as a drop-in would.
+    func setDirective(_ unit: String, _ key: String, from old: String, to new: String) throws {
+        let path = unitdir + "/" + unit
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard text.contains("\n\(key)=\(old)\n") else { throw ProcessError("\(unit) has no \(key)=\(old)") }
+        try text.replacingOccurrences(of: "\n\(key)=\(old)\n", with: "\n\(key)=\(new)\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// The API key install.sh generated (`api-keys`, one key).
+    var apiKey: String {
+        get throws { try String(contentsOfFile: sysconfdir + "/api-keys", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
     var workerToken: String {
         get throws { try String(contentsOfFile: sysconfdir + "/worker-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
     }

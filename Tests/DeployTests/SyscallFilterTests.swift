@@ -4,8 +4,8 @@ import Testing
 import Wire
 
 /// What the units' `SystemCallFilter=`, `RestrictAddressFamilies=` and `MemoryDenyWriteExecute=`
-/// allow, checked against what a worker really does: its unit's ExecStart runs under `strace -f`
-/// (Debian strace, from `.ci/deps`) through start-up, registration, one request and the drain, and
+/// allow, checked against what the worker and the router really do: each unit's ExecStart runs under
+/// `strace -f` (Debian strace, from `.ci/deps`) through start-up, one request and the drain, and
 /// every system call it made must be in `@system-service` minus `@privileged` as this systemd
 /// defines them (`systemd-analyze syscall-filter`).
 @Suite("what the unit hardening allows", .serialized, .timeLimit(.minutes(3)))
@@ -38,10 +38,38 @@ struct SyscallFilterTests {
         worker.terminate()
         #expect(try await worker.waitForExit(within: .seconds(60)) == 0, "\(worker.log)")
         await router.stop()
+        try Self.expectInsideTheFilter(trace: trace)
+    }
 
+    @Test("the router uses only system calls, address families and memory protections its unit allows",
+          .enabled(if: canTrace, "strace or systemd-analyze missing, or ptrace not permitted here"))
+    func routerStaysInsideItsFilter() async throws {
+        let tree = try InstalledTree()
+        defer { tree.remove() }
+        try tree.appendEnvironment("router.env", ["SPECULA_LISTEN": "127.0.0.1:0", "SPECULA_WORKER_LISTEN": "127.0.0.1:0"])
+        let trace = tree.root.appendingPathComponent("router.trace").path
+        let router = try LaunchedUnit(tree: tree, unit: "specula-router.service", wrapper: [Self.strace!, "-f", "-qq", "-o", trace])
+        defer { router.kill() }
+        let (httpPort, workerPort) = try UnitLaunchTests.ports(try await router.waitFor("READY", within: .seconds(120))["STATUS"] ?? "")
+        try tree.appendEnvironment("worker-1.env", ["SPECULA_ROUTER": "127.0.0.1:\(workerPort)"])
+        try tree.appendEnvironment("worker-1.env", UnitLaunchTests.fastWorker)
+        let worker = try LaunchedUnit(tree: tree, unit: "specula-worker@.service", instance: "1")
+        defer { worker.kill() }
+        _ = try await worker.waitFor("READY", within: .seconds(120))
+        let response = try Curl.request("http://127.0.0.1:\(httpPort)/v1/completions", json: UnitLaunchTests.completion(maxTokens: 16, stream: true),
+                                        version: .http2PriorKnowledge, headers: ["authorization: Bearer \(try tree.apiKey)"], maxTime: 30)
+        #expect(response.status == 200 && SSEBody.events(response.body).last == "[DONE]", "\(response.body)")
+        router.terminate()
+        #expect(try await router.waitForExit(within: .seconds(60)) == 0, "\(router.log)")
+        try Self.expectInsideTheFilter(trace: trace)
+    }
+
+    /// Every system call, socket family and memory protection in an `strace -f` output is one the
+    /// units' filters allow.
+    static func expectInsideTheFilter(trace: String) throws {
         let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
         let used = Set(lines.compactMap(Self.syscallName))
-        #expect(used.count > 20, "the trace holds the worker's calls")
+        #expect(used.count > 20, "the trace holds the service's calls")
         let allowed = try Self.allowedSyscalls()
         let refused = used.subtracting(allowed).sorted()
         #expect(refused.isEmpty, "outside @system-service ~@privileged: \(refused)")

@@ -6,13 +6,8 @@ import Wire
 
 /// The installed units' `ExecStart=` lines, started with their environment files and a
 /// `NOTIFY_SOCKET` the test binds: `READY=1`, then SIGTERM → `STOPPING=1` and exit 0 once the
-/// request in flight has finished.
-///
-/// The router is not merged yet: a wire-level test router (with the worker token install.sh
-/// generated) stands in for `specula-router.service`. Once it lands, start it with
-/// `LaunchedUnit(tree: tree, unit: "specula-router.service")` (after setting SPECULA_LISTEN and
-/// SPECULA_WORKER_LISTEN in router.env to free ports), wait for its READY=1, point the worker's
-/// SPECULA_ROUTER at it, and drive the request over HTTP instead of the wire.
+/// request in flight has finished. The worker is tested against a scripted wire-level router (so
+/// the test sees every message of its drain), and the router with a real worker unit and curl.
 @Suite("units started as systemd starts them", .serialized, .timeLimit(.minutes(3)))
 struct UnitLaunchTests {
     /// Test-speed settings, appended to the worker's environment file.
@@ -71,5 +66,98 @@ struct UnitLaunchTests {
         #expect(try await worker.waitForExit(within: .seconds(60)) == 0, "\(worker.log)")
         #expect(worker.count("READY") == 1 && worker.count("STOPPING") == 1)
         await router.stop()
+    }
+
+    @Test("specula-router.service: READY=1 once listening, serves through specula-worker@1, SIGTERM → STOPPING=1, the streams in flight finish, exit 0")
+    func routerUnit() async throws {
+        let tree = try InstalledTree()
+        defer { tree.remove() }
+        // Port 0: the system picks free ports, and the READY=1 status line says which.
+        try tree.appendEnvironment("router.env", ["SPECULA_LISTEN": "127.0.0.1:0", "SPECULA_WORKER_LISTEN": "127.0.0.1:0"])
+        let router = try LaunchedUnit(tree: tree, unit: "specula-router.service")
+        defer { router.kill() }
+        let ready = try await router.waitFor("READY")
+        let (httpPort, workerPort) = try Self.ports(ready["STATUS"] ?? "")
+        try tree.appendEnvironment("worker-1.env", ["SPECULA_ROUTER": "127.0.0.1:\(workerPort)"])
+        try tree.appendEnvironment("worker-1.env", Self.fastWorker)
+        try tree.appendEnvironment("worker-1.env", ["SPECULA_MAX_RUNNING": "1"])
+        let worker = try LaunchedUnit(tree: tree, unit: "specula-worker@.service", instance: "1")
+        defer { worker.kill() }
+        _ = try await worker.waitFor("READY")
+
+        let base = "http://127.0.0.1:\(httpPort)"
+        let authorization = ["authorization: Bearer \(try tree.apiKey)"]
+        #expect(try Curl.request(base + "/v1/models", method: "GET", maxTime: 30).status == 401, "router.env's SPECULA_API_KEY_FILE is in force")
+        let short = try Curl.request(base + "/v1/completions", json: Self.completion(maxTokens: 8), headers: authorization, maxTime: 30)
+        #expect(short.status == 200, "\(short.body)")
+
+        // Two long streams on a worker that runs one at a time: the second waits in the router's queue
+        // behind the first, so SIGTERM finds work in flight even on a machine fast enough to finish one
+        // stream before the signal lands.
+        let streams = try (1...2).map { _ in
+            try Curl.Background(base + "/v1/completions", json: Self.completion(maxTokens: 800, stream: true), headers: authorization, maxTime: 90)
+        }
+        defer { streams.forEach { $0.kill() } }
+        try await Self.poll("the first streamed tokens") { streams.contains { $0.body.contains("data: ") } }
+        router.terminate()
+        let stopping = try await router.waitFor("STOPPING")
+        let draining = (stopping["STATUS"] ?? "").split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        #expect(stopping["STATUS"]?.hasPrefix("draining: ") == true && (1...2).contains(draining ?? 0), "\(stopping)")
+        try await Self.poll("/ready to answer 503 while draining") { (try? Curl.request(base + "/ready", method: "GET", maxTime: 30))?.status == 503 }
+        let late = try Curl.request(base + "/v1/completions", json: Self.completion(maxTokens: 8), headers: authorization, maxTime: 30)
+        #expect(late.status == 503, "no new requests while draining: \(late.body)")
+        for stream in streams {
+            guard try await stream.process.exitStatus(within: .seconds(60)) != nil else { throw ProcessError("a stream did not end\n\(router.log)") }
+            let response = stream.wait()
+            let usage = SSEBody.events(response.body).dropLast().last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(response.status == 200 && SSEBody.events(response.body).last == "[DONE]", "\(response.body.suffix(500))")
+            #expect((usage?["usage"] as? [String: Any])?["completion_tokens"] as? Int == 800, "the streams in flight ran to their end")
+        }
+        #expect(try await router.waitForExit(within: .seconds(60)) == 0, "\(router.log)")
+        #expect(router.count("READY") == 1 && router.count("STOPPING") == 1)
+
+        worker.terminate()
+        #expect(try await worker.waitForExit(within: .seconds(60)) == 0, "\(worker.log)")
+    }
+
+    @Test("specula-router.service with a short WatchdogSec: WATCHDOG=1 every half period while it serves, its load as STATUS=")
+    func routerWatchdog() async throws {
+        let tree = try InstalledTree()
+        defer { tree.remove() }
+        try tree.appendEnvironment("router.env", ["SPECULA_LISTEN": "127.0.0.1:0", "SPECULA_WORKER_LISTEN": "127.0.0.1:0"])
+        try tree.setDirective("specula-router.service", "WatchdogSec", from: "30s", to: "400ms")
+        let router = try LaunchedUnit(tree: tree, unit: "specula-router.service")
+        defer { router.kill() }
+        let launched = ContinuousClock.now
+        _ = try await router.waitFor("READY")
+        for _ in 1...5 { _ = try await router.waitFor("WATCHDOG", within: .seconds(10)) }
+        let elapsed = ContinuousClock.now - launched
+        #expect(Double(router.count("WATCHDOG")) <= elapsed / .milliseconds(200) + 2, "\(router.count("WATCHDOG")) pings in \(elapsed)")
+        #expect(router.notifications.contains { $0["STATUS"] == "serving: 0 workers, 0 requests in flight" }, "\(router.notifications)")
+        router.terminate()
+        #expect(try await router.waitForExit(within: .seconds(60)) == 0, "\(router.log)")
+        #expect(router.count("READY") == 1 && router.count("STOPPING") == 1)
+    }
+
+    /// A greedy completion of the bundled model that runs to `max_tokens` (usage in the last chunk when streamed).
+    static func completion(maxTokens: Int, stream: Bool = false) -> String {
+        #"{"model": "pycode-6m", "prompt": "def fibonacci(n):", "max_tokens": \#(maxTokens), "temperature": 0, "ignore_eos": true"#
+            + (stream ? #", "stream": true, "stream_options": {"include_usage": true}}"# : "}")
+    }
+
+    /// `serving: listening on 127.0.0.1:HTTP, workers on 127.0.0.1:WORKERS` → (HTTP, WORKERS).
+    static func ports(_ status: String) throws -> (http: Int, workers: Int) {
+        let ports = status.split(separator: ",").compactMap { part in part.split(separator: ":").last.flatMap { Int($0) } }
+        guard ports.count == 2 else { throw ProcessError("no ports in the READY status '\(status)'") }
+        return (ports[0], ports[1])
+    }
+
+    /// Checks `condition` every 50 ms until it holds; throws after `timeout`.
+    static func poll(_ what: String, within timeout: Duration = .seconds(60), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw ProcessError("timed out after \(timeout) waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -10,8 +10,9 @@ final class ServeProcess: @unchecked Sendable {
     private(set) var port = 0
 
     /// Starts `specula ARGUMENTS` and waits for the log line `ready` (serve) or `listening for clients` (router).
-    init(_ arguments: [String], readyLine: String = "ready", within timeout: Duration = .seconds(180)) async throws {
-        child = try SpeculaChild(arguments)
+    init(_ arguments: [String], environment: [String: String] = [:], readyLine: String = "ready",
+         within timeout: Duration = .seconds(180)) async throws {
+        child = try SpeculaChild(arguments, environment: environment)
         let deadline = ContinuousClock.now + timeout
         while true {
             let log = child.log

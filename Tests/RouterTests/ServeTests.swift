@@ -1,4 +1,5 @@
 import Foundation
+import ServingTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -64,6 +65,18 @@ struct ServeTests {
         #expect(try await serve.interrupt() == 0, "SIGINT drains and exits 0:\n\(serve.log.suffix(2000))")
         try await Task.sleep(for: .milliseconds(200))
         #expect(workers.allSatisfy { !ServeProcess.isAlive($0) }, "no worker outlives serve")
+    }
+
+    @Test("a config file named by SPECULA_CONFIG sets serve's settings, and its workers start without it (they would refuse serve's keys)")
+    func configFile() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("specula-serve-\(UUID().uuidString.prefix(8)).conf").path
+        try "port = 0\nworkers = 1\nthreads = 1\nkv-cache-mb = 32\nspeculate = off\nmax-queue = 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let serve = try await ServeProcess(["serve"], environment: ["SPECULA_CONFIG": path], within: .seconds(120))
+        defer { serve.kill() }
+        let response = try Curl.request(serve.base + "/v1/completions", json: Self.completion(Self.prompt, maxTokens: 8, stream: false))
+        #expect(response.status == 200, "\(response.body)")
+        #expect(try await serve.interrupt() == 0, "\(serve.log.suffix(2000))")
     }
 
     @Test("16 streams survive SIGKILL of one of two workers: every text and its logprobs equal the undisturbed run")

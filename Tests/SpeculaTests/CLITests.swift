@@ -15,7 +15,7 @@ struct CLITests {
     @Test("router and serve refuse bad settings with one line before listening", arguments: [
         (["router", "--listen", "127.0.0.1:0"], "no worker token"),
         (["router", "--listen", "nowhere", "--worker-token-file", "/dev/null"], "--listen 'nowhere'"),
-        (["serve", "--workers", "0"], "--workers 0"),
+        (["serve", "--workers", "0"], "--workers '0': expected an integer from 1 to 64"),
         (["serve", "--port", "0", "--speculate", "maybe"], "--speculate 'maybe'"),
         (["serve", "--port", "0", "--tls-cert", "c.pem"], "--tls-cert and --tls-key go together"),
         (["serve", "--port", "0", "--api-key-file", "/no/such/keys"], "cannot be read"),

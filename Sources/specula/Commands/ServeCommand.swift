@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import Router
+import ServiceSettings
 import Wire
 
 /// `specula serve`: a router in this process and N `specula worker` children on this machine.
-struct Serve: AsyncParsableCommand {
+struct Serve: AsyncParsableCommand, ServiceCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a router and N worker processes on this machine (the bundled model by default).",
         discussion: """
@@ -14,34 +15,55 @@ struct Serve: AsyncParsableCommand {
         It logs 'ready' once every worker has registered. A worker that dies is restarted (backoff \
         from 0.5 s to 30 s); its requests resume on the others meanwhile. SIGINT (Ctrl-C) or SIGTERM \
         drains: new requests get 503, running ones finish, the workers stop, and serve exits 0.
+
+        Settings come from flags, then SPECULA_<KEY> environment variables, then the --config file (or \
+        SPECULA_CONFIG), as for 'specula router'; --show-config prints them. The workers get serve's \
+        values as flags, and neither SPECULA_CONFIG nor the variables of settings serve decides for them.
+
+        Under systemd (Type=notify) serve reports READY=1 once every worker has registered, STOPPING=1 \
+        when the drain begins, and, with WatchdogSec=, watchdog pings as 'specula router' does; its \
+        workers do not notify.
         """)
 
-    @Option(help: "Model folder or .gguf file (default: the bundled pycode-6m).") var model: String?
-    @Option(help: "Number of worker processes.") var workers: Int = 1
-    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port: Int = 8080
-    @Option(help: "SSSD datastore file (default: the bundled corpus's).") var datastore: String?
-    @Option(help: "Speculation in the workers: on or off.") var speculate: String = "on"
-    @Option(help: "Compute threads per worker (default: the cores divided among the workers).") var threads: Int?
-    @Option(help: "KV cache budget per worker, in MB.") var kvCacheMb: Int = 256
-    @Option(help: "Most requests per worker at once (running + waiting).") var maxRunning: Int = 16
-    @Option(help: "Loopback port for the workers (default: any free port).") var workerPort: Int = 0
+    static var settingsSchema: SettingsSchema { ServeSettings.schema }
+
+    @Option(help: ServeSettings.help("model")) var model: String?
+    @Option(help: ServeSettings.help("workers")) var workers: String?
+    @Option(help: ServeSettings.help("host")) var host: String?
+    @Option(help: ServeSettings.help("port")) var port: String?
+    @Option(help: ServeSettings.help("datastore")) var datastore: String?
+    @Option(help: ServeSettings.help("speculate")) var speculate: String?
+    @Option(help: ServeSettings.help("threads")) var threads: String?
+    @Option(help: ServeSettings.help("kv-cache-mb")) var kvCacheMb: String?
+    @Option(help: ServeSettings.help("max-running")) var maxRunning: String?
+    @Option(help: ServeSettings.help("worker-port")) var workerPort: String?
     @OptionGroup var flags: RouterFlags
+    @OptionGroup var settingsOptions: SettingsOptions
+
+    var givenFlags: [String: String] {
+        let own: [String: String?] = [
+            "model": model, "workers": workers, "host": host, "port": port, "datastore": datastore, "speculate": speculate,
+            "threads": threads, "kv-cache-mb": kvCacheMb, "max-running": maxRunning, "worker-port": workerPort,
+        ]
+        return flags.given.merging(own.compactMapValues { $0 }) { $1 }
+    }
 
     func run() async throws {
-        guard (1...64).contains(workers) else { throw CLIError("--workers \(workers) must be in 1-64") }
-        guard (0...65535).contains(port) else { throw CLIError("--port \(port) must be in 0-65535") }
-        guard ["on", "off"].contains(speculate) else { throw CLIError("--speculate '\(speculate)' is not one of on, off") }
+        guard let settings = try settingsToRun() else { return }
+        let host = settings.string("host")!, workers = settings.integer("workers")!
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let proof = try HandshakeProof(token: Array(token.utf8))
-        let options = try flags.options(httpHost: host, httpPort: port, workerHost: "127.0.0.1", workerPort: workerPort, proof: proof)
-        try bootstrapLogging(level: flags.logLevel)
+        let options = try RouterSettings.serverOptions(settings, http: (host, settings.integer("port")!),
+                                                       workers: ("127.0.0.1", settings.integer("worker-port")!), proof: proof)
+        try bootstrapLogging(level: settings.string("log-level")!)
         let logger = Logger(label: "specula.serve")
+        let systemd = try SystemdReporter(logger: logger)
+        systemd.report(.starting, status: "starting \(workers) workers")
         let signals = shutdownSignals()
         let server = try await RouterServer.start(options, logger: logger)
         server.metrics.bootstrapMetricsSystem()
         let (events, continuation) = AsyncStream.makeStream(of: ServeEvent.self)
-        let supervisor = try makeSupervisor(workerPort: server.workerPort, token: token, logger: logger)
+        let supervisor = try makeSupervisor(settings, workerPort: server.workerPort, token: token, logger: logger)
         supervisor.onExit = { index, status in continuation.yield(.workerExited(index, status)) }
         supervisor.start()
         let readiness = Task {
@@ -57,6 +79,7 @@ struct Serve: AsyncParsableCommand {
         }
         var failure: CLIError?
         var ready = false
+        var watch: Task<Void, Never>?
         loop: for await event in events {
             switch event {
             case .ready:
@@ -65,6 +88,8 @@ struct Serve: AsyncParsableCommand {
                 logger.info("ready", metadata: [
                     "url": "\(options.tls == nil ? "http" : "https")://\(host):\(server.http.port)", "workers": "\(workers)", "model": "\(models)",
                 ])
+                systemd.report(.serving, status: "serving: \(workers) workers registered")
+                watch = systemd.watch(server)
             case .workerExited(let index, let status) where !ready:
                 failure = CLIError("worker \(index) exited with status \(status) before registering; its error is logged above")
                 break loop
@@ -75,7 +100,9 @@ struct Serve: AsyncParsableCommand {
                 break loop
             }
         }
-        await server.drain(grace: flags.grace)
+        systemd.report(.stopping, status: "draining")
+        await server.drain(grace: RouterSettings.grace(settings))
+        watch?.cancel()
         await supervisor.stop(grace: .seconds(10))
         await server.close()
         logWireTiming(options, logger: logger)
@@ -89,17 +116,13 @@ struct Serve: AsyncParsableCommand {
         case signal(Int32)
     }
 
-    private func makeSupervisor(workerPort: Int, token: String, logger: Logger) throws -> WorkerSupervisor {
+    private func makeSupervisor(_ settings: ResolvedSettings, workerPort: Int, token: String, logger: Logger) throws -> WorkerSupervisor {
         let executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        var environment = ProcessInfo.processInfo.environment
-        environment["SPECULA_WORKER_TOKEN"] = token
-        let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
-        var shared = ["--threads", "\(perWorker)", "--kv-cache-mb", "\(kvCacheMb)", "--max-running", "\(maxRunning)",
-                      "--speculate", speculate, "--log-level", flags.logLevel, "--exit-with-parent"]
-        if let model { shared += ["--model", model] }
-        if let datastore { shared += ["--datastore", datastore] }
-        let arguments = shared
-        return WorkerSupervisor(count: workers, executable: executable, environment: environment, logger: logger) { index in
+        let count = settings.integer("workers")!
+        let threads = settings.integer("threads") ?? max(1, ProcessInfo.processInfo.activeProcessorCount / count)
+        let arguments = ServeSettings.workerArguments(settings, threads: threads)
+        let environment = ServeSettings.workerEnvironment(ProcessInfo.processInfo.environment, token: token)
+        return WorkerSupervisor(count: count, executable: executable, environment: environment, logger: logger) { index in
             ["worker", "--router", "127.0.0.1:\(workerPort)", "--name", "serve-\(index)"] + arguments
         }
     }

@@ -53,19 +53,13 @@ struct Worker: AsyncParsableCommand {
     @Option(help: WorkerSettings.help("reconnect-max-ms")) var reconnectMaxMs: Int?
     @Option(help: WorkerSettings.help("log-level")) var logLevel: String?
     @Option(help: WorkerSettings.help("activations")) var activations: ActivationPrecision?
-    @Option(help: "Settings file: 'key = value' lines, keys as the long flag names (env SPECULA_CONFIG); flags beat SPECULA_* variables, which beat the file.")
-    var config: String?
-    @Flag(help: "Print the resolved settings, each with where it came from, and exit.") var showConfig = false
+    @OptionGroup var settingsOptions: SettingsOptions
     // A supervisor's switch, not a setting: neither a variable nor a config key sets it.
     @Flag(help: "Drain and exit when the parent process dies (set by 'specula serve' and tests, so no worker outlives them).")
     var exitWithParent = false
 
     func run() async throws {
-        let settings = try resolvedSettings()
-        if showConfig {
-            FileHandleOutput.standardOutput.write(settings.rendered)
-            return
-        }
+        guard let settings = try settingsToRun() else { return }
         let configuration = try workerConfiguration(settings)
         try bootstrapLogging(level: settings.string("log-level")!)
         var logger = Logger(label: "specula.worker")
@@ -87,12 +81,7 @@ struct Worker: AsyncParsableCommand {
     /// Single values were checked against their ranges when the settings were resolved; what is left
     /// is how they combine.
     private func workerConfiguration(_ settings: ResolvedSettings) throws -> WorkerConfiguration {
-        let interval = settings.integer("heartbeat-interval-ms")!
-        let timeout = settings.integer("heartbeat-timeout-ms")!
-        guard timeout > interval else {
-            throw CLIError("\(settings.origin("heartbeat-interval-ms")) and \(settings.origin("heartbeat-timeout-ms")): "
-                + "expected the interval below the timeout")
-        }
+        let (interval, timeout) = try SharedSettings.heartbeats(settings)
         do {
             return WorkerConfiguration(
                 routers: try RouterAddress.parseList(try settings.required("router")),

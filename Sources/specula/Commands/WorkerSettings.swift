@@ -7,8 +7,6 @@ import WorkerCore
 /// `specula worker`'s settings: one list for flags, `SPECULA_*` variables and config-file keys, with
 /// the defaults and allowed values all three share (Deploy/configuration.md documents them).
 enum WorkerSettings {
-    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-
     static let schema = SettingsSchema(command: "specula worker", keys: [
         SettingKey("router", .custom("HOST:PORT[,HOST:PORT...] with ports in 1-65535", { (try? RouterAddress.parseList($0)) != nil }),
                    "Routers to connect to"),
@@ -22,23 +20,19 @@ enum WorkerSettings {
         SettingKey("kv-cache-mb", .integer(1...1_048_576), default: "256", "KV cache budget in MB"),
         SettingKey("max-running", .integer(1...65_535), default: "16",
                    "Most requests held at once (running + waiting); the credits offered to all routers together"),
-        SettingKey("worker-token-file", .path, "File holding the shared worker token (first line; else SPECULA_WORKER_TOKEN holds the token)"),
-        SettingKey("heartbeat-interval-ms", .integer(10...3_600_000), default: "5000", "Send a heartbeat after this many ms without sending"),
-        SettingKey("heartbeat-timeout-ms", .integer(20...3_600_000), default: "15000",
-                   "Drop a router connection after this many ms without receiving"),
+        SharedSettings.workerTokenFile, SharedSettings.heartbeatInterval, SharedSettings.heartbeatTimeout,
         SettingKey("reconnect-max-ms", .integer(100...3_600_000), default: "5000", "Longest reconnect delay in ms (delays double from 100 ms)"),
-        SettingKey("log-level", .choice(logLevels), default: "info", "Log level"),
+        SharedSettings.logLevel,
         SettingKey("activations", .choice(ActivationPrecision.allCases.map(\.rawValue)), default: "f32",
                    "Activations in matrix products: f32 (reference numerics) or bf16 (bf16 weights on AVX512-BF16 CPUs: twice the multiply-adds per instruction, activations rounded to bf16)"),
     ])
 
-    static func help(_ name: String) -> ArgumentHelp {
-        ArgumentHelp(schema[name]!.help)
-    }
+    static func help(_ name: String) -> ArgumentHelp { schema.help(name) }
 }
 
-extension Worker {
-    /// The flags given on this command line, by setting name.
+extension Worker: ServiceCommand {
+    static var settingsSchema: SettingsSchema { WorkerSettings.schema }
+
     var givenFlags: [String: String] {
         let given: [String: String?] = [
             "router": router, "model": model, "name": name, "datastore": datastore, "speculate": speculate,
@@ -50,10 +44,5 @@ extension Worker {
             "activations": activations?.rawValue,
         ]
         return given.compactMapValues { $0 }
-    }
-
-    /// Flags, then `SPECULA_*`, then `--config FILE` (or `SPECULA_CONFIG`), then defaults.
-    func resolvedSettings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ResolvedSettings {
-        try ResolvedSettings.load(schema: WorkerSettings.schema, flags: givenFlags, configFlag: config, environment: environment)
     }
 }

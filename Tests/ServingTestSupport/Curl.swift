@@ -2,61 +2,68 @@ import Foundation
 
 /// HTTP requests through the `curl` command line (HTTP/1.1 or HTTP/2 with prior knowledge), as a
 /// user would make them.
-enum Curl {
-    enum Version {
+package enum Curl {
+    package enum Version {
         case http1
         case http2PriorKnowledge
 
-        var flag: String { self == .http1 ? "--http1.1" : "--http2-prior-knowledge" }
+        package var flag: String { self == .http1 ? "--http1.1" : "--http2-prior-knowledge" }
     }
 
-    struct Response {
-        let status: Int
-        let body: String
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
-        var error: [String: Any]? { json["error"] as? [String: Any] }
+    package struct Response {
+        package let status: Int
+        package let body: String
+        package var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        package var error: [String: Any]? { json["error"] as? [String: Any] }
     }
 
-    static func arguments(_ url: String, method: String, json: String?, version: Version, headers: [String]) -> [String] {
-        var arguments = ["-s", "-N", version.flag, "-X", method, url, "--max-time", "300"]
+    /// Whole-request limit in seconds unless a test gives its own (tests with a shorter time limit must:
+    /// a blocking call outlives the test's time limit).
+    package static let defaultMaxTime = 300
+
+    package static func arguments(_ url: String, method: String, json: String?, version: Version, headers: [String],
+                                  maxTime: Int = defaultMaxTime) -> [String] {
+        var arguments = ["-s", "-N", version.flag, "-X", method, url, "--max-time", "\(maxTime)"]
         for header in headers { arguments += ["-H", header] }
         if let json { arguments += ["-H", "content-type: application/json", "--data-binary", json] }
         return arguments
     }
 
     /// Runs one request to completion.
-    static func request(_ url: String, method: String = "POST", json: String? = nil, version: Version = .http1,
-                        headers: [String] = []) throws -> Response {
+    package static func request(_ url: String, method: String = "POST", json: String? = nil, version: Version = .http1,
+                                headers: [String] = [], maxTime: Int = defaultMaxTime) throws -> Response {
         let (status, data, _) = try runToEnd(URL(fileURLWithPath: "/usr/bin/curl"),
-                                             arguments(url, method: method, json: json, version: version, headers: headers) + ["-w", "\n%{http_code}"])
+                                             arguments(url, method: method, json: json, version: version, headers: headers, maxTime: maxTime)
+                                                + ["-w", "\n%{http_code}"])
         var text = String(decoding: data, as: UTF8.self)
         guard let newline = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: newline)...]) else {
-            throw TestFailure("curl \(url) printed no status (exit \(status)): \(text)")
+            throw ProcessError("curl \(url) printed no status (exit \(status)): \(text)")
         }
         text = String(text[..<newline])
         return Response(status: code, body: text)
     }
 
     /// A request running in the background, its body going to a file (for concurrent streams).
-    final class Background: @unchecked Sendable {
-        let process = Process()
-        let file: URL
+    package final class Background: @unchecked Sendable {
+        package let process = Process()
+        package let file: URL
 
-        init(_ url: String, json: String, version: Version = .http1, headers: [String] = []) throws {
+        package init(_ url: String, json: String, version: Version = .http1, headers: [String] = [], maxTime: Int = defaultMaxTime) throws {
             file = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString).out")
             _ = FileManager.default.createFile(atPath: file.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = Curl.arguments(url, method: "POST", json: json, version: version, headers: headers) + ["-w", "\n%{http_code}"]
+            process.arguments = Curl.arguments(url, method: "POST", json: json, version: version, headers: headers, maxTime: maxTime)
+                + ["-w", "\n%{http_code}"]
             process.standardOutput = try FileHandle(forWritingTo: file)
             process.standardError = FileHandle.nullDevice
             try process.run()
         }
 
         /// What arrived so far (the status line comes last, once curl is done).
-        var body: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+        package var body: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
 
         /// The whole response once curl exits.
-        func wait() -> Response {
+        package func wait() -> Response {
             process.waitUntilExit()
             defer { try? FileManager.default.removeItem(at: file) }
             var text = body
@@ -67,7 +74,7 @@ enum Curl {
             return Response(status: status, body: text)
         }
 
-        func kill() {
+        package func kill() {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
             try? FileManager.default.removeItem(at: file)
@@ -76,14 +83,14 @@ enum Curl {
 }
 
 /// Server-sent events of a streamed completion or chat response.
-enum SSEBody {
+package enum SSEBody {
     /// The `data:` payloads, in order.
-    static func events(_ body: String) -> [String] {
+    package static func events(_ body: String) -> [String] {
         body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { $0.hasPrefix("data: ") ? String($0.dropFirst(6)) : "MALFORMED: \($0)" }
     }
 
     /// The concatenated text of the chunks (completion `text` or chat `delta.content`).
-    static func text(_ body: String) -> String {
+    package static func text(_ body: String) -> String {
         events(body).compactMap { data -> String? in
             guard let chunk = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any],
                   let choice = (chunk["choices"] as? [[String: Any]])?.first else { return nil }
@@ -92,7 +99,7 @@ enum SSEBody {
     }
 
     /// The concatenated `logprobs.token_logprobs` of a streamed completion's chunks.
-    static func tokenLogprobs(_ body: String) -> [Double] {
+    package static func tokenLogprobs(_ body: String) -> [Double] {
         events(body).flatMap { data -> [Double] in
             guard let chunk = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any],
                   let logprobs = (chunk["choices"] as? [[String: Any]])?.first?["logprobs"] as? [String: Any] else { return [] }
@@ -100,7 +107,7 @@ enum SSEBody {
         }
     }
 
-    static func finishReason(_ body: String) -> String? {
+    package static func finishReason(_ body: String) -> String? {
         events(body).compactMap { data -> String? in
             guard let chunk = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { return nil }
             return (chunk["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String
