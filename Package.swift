@@ -91,11 +91,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"], swiftSettings: strict),
+        // SplitMix64 for the randomized tests of several targets.
+        .target(name: "TestRandom", path: "Tests/TestRandom", swiftSettings: strict),
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "TestRandom"], swiftSettings: strict),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ModelFormat"], swiftSettings: strict),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestRandom"], swiftSettings: strict),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFormat", "Tokenization"], swiftSettings: strict),
-        .testTarget(name: "SpeculationTests", dependencies: ["Speculation"], swiftSettings: strict),
+        .testTarget(name: "SpeculationTests", dependencies: ["Speculation", "TestRandom"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Transformer", "Tokenization", "ModelFormat", "Kernels", "Speculation"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "WireFuzz", nioCore, nioEmbedded], swiftSettings: strict),
         // A router double built from the wire module, for the worker and deployment tests.
@@ -106,7 +108,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "RouterTests", dependencies: ["Router", "Wire", "HTTPFrontend", "ServingTestSupport", "specula", nioCore, nioPosix, nioEmbedded],
                     exclude: ["Scripts"], swiftSettings: strict),
-        .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
+        .testTarget(name: "HTTPFrontendTests", dependencies: ["HTTPFrontend", "TestRandom", "CNGHTTP2", nioCore, nioEmbedded, nioPosix, nioHTTP1, logging],
                     swiftSettings: strict),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: strict),
         .testTarget(name: "ServiceSettingsTests", dependencies: ["ServiceSettings"], swiftSettings: strict),

@@ -1,22 +1,11 @@
 import NIOCore
+import TestRandom
 import Testing
 @testable import HTTPFrontend
 
 /// Whatever bytes arrive, a connection answers or closes; the process never crashes.
 @Suite("robustness", .timeLimit(.minutes(3)))
 struct RobustnessTests {
-    /// A small deterministic generator, so a failure can be replayed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let starts: [[UInt8]] = [
         [],
         ProtocolDetector.preface,
@@ -28,7 +17,7 @@ struct RobustnessTests {
 
     @Test(arguments: 0..<6)
     func randomBytesAfterEachStart(start: Int) async throws {
-        var random = SplitMix64(state: UInt64(start) &* 7919)
+        var random = SplitMix64(seed: UInt64(start) &* 7919)
         for _ in 0..<40 {
             let service = TestService()
             let connection = try await HTTP2TestConnection(service: service)

@@ -1,16 +1,7 @@
 import Kernels
+import TestRandom
 
-/// Deterministic pseudo-random numbers (SplitMix64) so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     mutating func float(_ range: ClosedRange<Float> = -1...1) -> Float { Float.random(in: range, using: &self) }
 }
 
@@ -27,7 +18,7 @@ final class TestWeights {
         self.type = type
         self.rows = rows
         self.columns = columns
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let rowBytes = type.rowBytes(columns: columns)
         bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, rows * rowBytes), alignment: 64)
         var values = [Double](repeating: 0, count: rows * columns)
@@ -69,7 +60,7 @@ final class TestWeights {
 }
 
 func randomActivations(count: Int, seed: UInt64) -> [Float] {
-    var rng = SplitMix(seed: seed)
+    var rng = SplitMix64(seed: seed)
     return (0..<count).map { _ in rng.float(-2...2) }
 }
 

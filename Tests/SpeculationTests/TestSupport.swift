@@ -1,18 +1,6 @@
 import Foundation
+import TestRandom
 @testable import Speculation
-
-/// SplitMix64: a small deterministic generator so every test run draws the same numbers.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random tokens below `alphabet`, with runs and copied stretches so suffixes share long prefixes.
 func randomTokens(count: Int, alphabet: Int, rng: inout SplitMix64) -> [Int32] {

@@ -1,0 +1,17 @@
+/// SplitMix64 (Steele, Lea and Flood): a small deterministic generator, the same sequence on every
+/// platform, so a failing randomized test replays exactly. Shared by the test targets that draw
+/// random inputs. (`ServeBenchmark` keeps its own for seeded Poisson arrivals: a source module
+/// cannot depend on a test-support target.)
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
