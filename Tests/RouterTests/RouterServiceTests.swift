@@ -131,7 +131,11 @@ struct RouterServiceTests {
                           maxTokens: 1000, timeout: timeout)
         }
         var running: [UInt64] = []
-        for _ in 0..<4 { running.append(try await harness.router.submit(longJob()).id) }  // the worker's 4 credits
+        for _ in 0..<4 {  // the worker's 4 credits
+            running.append(try await harness.router.submit(longJob()).id)
+            // Credits reach the router asynchronously: each job must leave the queue (bound 1) before the next.
+            try await Self.waitUntilQueueEmpty(harness)
+        }
         let queued = try await harness.router.submit(longJob(timeout: .milliseconds(300)))
         let full = await harness.call("POST", "/v1/completions", json: #"{"model": "pycode-6m", "prompt": "x"}"#)
         #expect(full.status == 429 && full.error?["code"] as? String == "queue_full")
@@ -162,6 +166,14 @@ struct RouterServiceTests {
         try await Self.waitUntilIdle(harness)
         let metrics = await harness.call("GET", "/metrics").body
         #expect(!metrics.contains(#"finished_reason="length"} 1"#), "neither request ran to its end")
+    }
+
+    static func waitUntilQueueEmpty(_ harness: RouterHarness) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await harness.router.loop.submit({ harness.router.state.queue.count }).get() > 0 {
+            guard ContinuousClock.now < deadline else { throw TestFailure("a request still queued after 60 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     static func waitUntilIdle(_ harness: RouterHarness) async throws {
