@@ -78,7 +78,9 @@ final class LaunchedUnit {
     }
 
     /// What `systemctl stop` sends first (KillSignal=SIGTERM, KillMode=mixed: the main process only).
-    func terminate() { Glibc.kill(mainPID, SIGTERM) }
+    func terminate() { signal(SIGTERM) }
+
+    func signal(_ number: Int32) { Glibc.kill(mainPID, number) }
 
     func waitForExit(within timeout: Duration) async throws -> Int32? {
         guard let status = try await process.exitStatus(within: timeout) else { return nil }

@@ -35,7 +35,6 @@ struct UnitLaunchTests {
         let ready = try await worker.waitFor("READY")
         #expect(ready["READY"] == "1" && ready["STATUS"] == "serving: registered with 1 of 1 routers")
 
-        // Long enough (800 tokens) that SIGTERM lands while it runs, even on a fast machine.
         connection.send(.assign(Assignment(requestID: 1, prompt: .text("def fibonacci(n):"), sampling: SamplingParameters(temperature: 0),
                                            maxTokens: 800, ignoreEOS: true, speculation: .off)))
         // The test router sends nothing unprompted; keep the worker hearing from it however slow the run.
@@ -50,7 +49,14 @@ struct UnitLaunchTests {
         while received == 0 {
             if case .tokens(let event) = try await connection.nextMessage(within: .seconds(60)) { received += event.tokenIDs.count }
         }
-        worker.terminate()
+        // SIGTERM must land while the request runs, however the machine schedules this test: the worker
+        // is frozen, everything it sent is read, and only a request known to be unfinished is drained.
+        worker.signal(SIGSTOP)
+        let sent = try await connection.readUntilQuiet()
+        received += sent.tokens
+        #expect(!sent.finished && received < 400, "the worker ran \(received) tokens before the test could stop it")
+        worker.signal(SIGTERM)
+        worker.signal(SIGCONT)
         let stopping = try await worker.waitFor("STOPPING")
         #expect(stopping["STATUS"] == "draining: 1 requests in flight")
         var finish: Finish?

@@ -135,6 +135,23 @@ package final class PeerConnection: Sendable {
         return total
     }
 
+    /// With the worker frozen (SIGSTOP): reads what it sent before it stopped, until nothing has
+    /// arrived for `quiet`. Returns the token count read and whether a `finish` was among them, so a
+    /// drain test knows for certain that its request is still running before it sends SIGTERM.
+    package func readUntilQuiet(_ quiet: Duration = .milliseconds(300)) async throws -> (tokens: Int, finished: Bool) {
+        var tokens = 0
+        var finished = false
+        while let event = try? await events.next(within: quiet, waitingFor: "what the worker sent before it stopped") {
+            switch event {
+            case .message(.tokens(let event)): tokens += event.tokenIDs.count
+            case .message(.finish): finished = true
+            case .message(.heartbeat), .message(.credits): continue
+            case let other: throw ProcessError("unexpected \(other) from a stopped worker")
+            }
+        }
+        return (tokens, finished)
+    }
+
     /// Collects `tokens` of `requestID` until its `finish`.
     package func collect(_ requestID: UInt64, onTokens: (TokenEvent) -> Void = { _ in }) async throws -> (text: String, ids: [UInt32], finish: Finish) {
         var text = ""

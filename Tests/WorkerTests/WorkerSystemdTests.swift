@@ -61,7 +61,6 @@ struct WorkerSystemdTests {
             #expect(seen.filter { $0["READY"] != nil }.count == 1)
 
             // SIGTERM with a request in flight: STOPPING=1, the request runs to its end, exit 0.
-            // Long enough (800 tokens) that SIGTERM lands while it runs, even on a fast machine.
             stage = "waiting for the first tokens"
             connection.send(.assign(WorkerProcessTests.assignment(1, maxTokens: 800, ignoreEOS: true)))
             // The test router sends nothing unprompted; the worker drops a router it has not heard from for
@@ -73,16 +72,25 @@ struct WorkerSystemdTests {
                 }
             }
             defer { keepAlive.cancel() }
-            var started = false
-            while !started {
+            var received = 0
+            while received == 0 {
                 switch try await connection.nextMessage(within: .seconds(60)) {
-                case .tokens: started = true
+                case .tokens(let event): received += event.tokenIDs.count
                 case .credits: continue
                 case let other: throw ProcessError("expected tokens, got \(other)")
                 }
             }
+            // SIGTERM must land while the request runs, however the machine schedules this test: the
+            // worker is frozen, everything it sent is read, and only a request known to be unfinished
+            // (with most of its tokens to go) is drained.
+            stage = "freezing the worker"
+            worker.signal(SIGSTOP)
+            let sent = try await connection.readUntilQuiet()
+            received += sent.tokens
+            #expect(!sent.finished && received < 400, "the worker ran \(received) tokens before the test could stop it")
             stage = "waiting for STOPPING"
             worker.signal(SIGTERM)
+            worker.signal(SIGCONT)
             let stopping = try await next("STOPPING")
             #expect(stopping["STATUS"] == "draining: 1 requests in flight")
             stage = "draining"
@@ -90,11 +98,12 @@ struct WorkerSystemdTests {
             while finish == nil {
                 switch try await connection.nextMessage(within: .seconds(60)) {
                 case .finish(let done): finish = done
-                case .tokens, .drain, .credits: continue
+                case .tokens(let event): received += event.tokenIDs.count
+                case .drain, .credits: continue
                 case let other: throw ProcessError("unexpected \(other) while draining")
                 }
             }
-            #expect(finish?.reason == .length && finish?.completionTokens == 800)
+            #expect(finish?.reason == .length && finish?.completionTokens == 800 && received == 800)
             stage = "waiting for the exit"
             #expect(try await worker.waitForExit(within: .seconds(60)) == 0)
             #expect(seen.filter { $0["STOPPING"] != nil }.count == 1)
