@@ -179,21 +179,19 @@ void ck_matmul_rows_avx512(int wtype, const uint8_t *w, size_t columns, size_t r
     size_t blocks = columns / 32, rem = columns % 32;
     __mmask32 tail_mask = rem ? (__mmask32)((1u << rem) - 1) : 0;
     size_t tile_rows = n <= SMALL_TOKENS ? SMALL_TILE_ROWS : TILE_ROWS;
-    size_t block_rows = ck_rows_per_block(row_bytes, tile_rows);
     // The tiles prefetch PREFETCH_TILES ahead; start that pipeline for the first ones here.
     size_t head_rows = PREFETCH_TILES * tile_rows < row_end - row_begin ? PREFETCH_TILES * tile_rows : row_end - row_begin;
     for (size_t off = 0; off < head_rows * row_bytes; off += 64)
         _mm_prefetch((const char *)w + row_begin * row_bytes + off, _MM_HINT_T1);
-    for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
-        size_t r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;
-        size_t groups = (n + TILE_TOKENS - 1) / TILE_TOKENS;
+    // All token groups of a tile while its rows are in L1: weights stream at one even rate under the
+    // arithmetic (see ck_matmul_rows_bf16dot).
+    size_t groups = (n + TILE_TOKENS - 1) / TILE_TOKENS;
+    for (size_t r = row_begin; r < row_end; r += tile_rows) {
+        size_t R = row_end - r < tile_rows ? row_end - r : tile_rows;
         for (size_t t = 0, g = 0; g < groups; t += n / groups + (g < n % groups), g++) {
             size_t T = n / groups + (g < n % groups);
-            for (size_t r = r0; r < r1; r += tile_rows) {
-                size_t R = r1 - r < tile_rows ? r1 - r : tile_rows;
-                tiles[wtype][R - 1][T - 1](w + r * row_bytes, row_bytes, blocks, tail_mask, xp + t * ldx, ldx,
-                                           y + t * ldy + r, ldy, accumulate);
-            }
+            tiles[wtype][R - 1][T - 1](w + r * row_bytes, row_bytes, blocks, tail_mask, xp + t * ldx, ldx,
+                                       y + t * ldy + r, ldy, accumulate);
         }
     }
 }
