@@ -67,28 +67,36 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     }
 
     /// Seconds of one step over `tokens` new tokens after `context` cached ones: the fastest of the
-    /// repetitions, since other load on a shared machine only ever adds time.
+    /// repetitions, since other load on a shared machine only ever adds time. The tokens are spread
+    /// over `sequences` sequences (one chain each, `context` cached tokens each): a decode step of d
+    /// requests reads d sequences' keys and values, a verification step reads them once per chain.
     public static func timeStep(model: TransformerModel, cache: PagedKVCache, tokens: Int, context: Int,
-                                repetitions: Int) -> Double {
-        let sequence = cache.createSequence()
-        defer { cache.release(sequence) }
+                                sequences: Int = 1, repetitions: Int) -> Double {
+        let count = max(1, min(sequences, tokens))
+        let ids = (0..<count).map { _ in cache.createSequence() }
+        defer { ids.forEach { cache.release($0) } }
         let vocabulary = model.vocabularySize
         var batch = Batch(capacity: max(tokens, min(context, model.maxTokensPerStep)))
-        var filled = 0
-        while filled < context {
-            let chunk = min(context - filled, model.maxTokensPerStep)
-            batch.removeAll()
-            batch.appendChain((filled..<(filled + chunk)).map { ($0 * 7 + 3) % vocabulary }, sequence: sequence,
-                              startPosition: filled, logits: .none)
-            guard model.forward(batch, cache: cache) != .cacheFull else { return .infinity }
-            cache.commit(sequence, count: chunk)
-            filled += chunk
+        for sequence in ids {
+            var filled = 0
+            while filled < context {
+                let chunk = min(context - filled, model.maxTokensPerStep)
+                batch.removeAll()
+                batch.appendChain((filled..<(filled + chunk)).map { ($0 * 7 + 3) % vocabulary }, sequence: sequence,
+                                  startPosition: filled, logits: .none)
+                guard model.forward(batch, cache: cache) != .cacheFull else { return .infinity }
+                cache.commit(sequence, count: chunk)
+                filled += chunk
+            }
         }
         batch.removeAll()
         // Every token of a decode or verification step needs its logits (one per request, one per
         // draft node), and the output head is a large part of a small-vocabulary model's step.
-        batch.appendChain((0..<tokens).map { ($0 * 13 + 5) % vocabulary }, sequence: sequence,
-                          startPosition: context, logits: .all)
+        for (index, sequence) in ids.enumerated() {
+            let share = tokens / count + (index < tokens % count ? 1 : 0)
+            batch.appendChain((0..<share).map { ($0 * 13 + 5 + index) % vocabulary }, sequence: sequence,
+                              startPosition: context, logits: .all)
+        }
         var samples: [Double] = []
         for repetition in 0...repetitions {
             let start = monotonicSeconds()

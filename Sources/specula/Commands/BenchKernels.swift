@@ -16,6 +16,9 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Token counts per step, comma-separated.") var tokens: String = "1,2,4,8,16,32,64"
     @Option(help: "Also time a prefill step of this many tokens against sgemm on the same shapes (0 = skip).")
     var prefill: Int = 512
+    @Option(help: "Cached tokens each sequence attends over before the timed step.") var context: Int = 0
+    @Option(help: "Sequences the step's tokens are spread over (a decode step of d requests is d sequences of one token).")
+    var sequences: Int = 1
     @Option(help: "Timed repetitions per token count (the fastest is reported: other load only adds time).") var repetitions: Int = 7
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "Write the results as JSON to this file.") var json: String?
@@ -55,8 +58,14 @@ struct BenchKernels: ParsableCommand {
         let largest = max(counts.max()!, prefill)
         let model = try TransformerModel(checkpoint: checkpoint, pool: pool, maxTokensPerStep: largest,
                                          activationPrecision: activationsOption.activations)
-        let cache = model.makeCache(budgetMB: max(64, largest * checkpoint.configuration.numHiddenLayers
-            * checkpoint.configuration.numKeyValueHeads * checkpoint.configuration.headDim * 8 / 1_000_000 + 16))
+        guard context >= 0, sequences >= 1 else { throw CLIError("--context must be >= 0 and --sequences >= 1") }
+        guard context + counts.max()! <= model.maxContext else {
+            throw CLIError("--context \(context) plus \(counts.max()!) tokens exceeds the model's context of \(model.maxContext)")
+        }
+        // Every sequence's context plus the step's tokens, with a cache block of slack per sequence.
+        let slots = max(largest, sequences * (context + 32) + counts.max()!)
+        let c = checkpoint.configuration
+        let cache = model.makeCache(budgetMB: max(64, slots * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 8 / 1_000_000 + 16))
 
         let bandwidth = KernelBenchmarks.measureReadBandwidth(pool: pool)
         let peak = KernelBenchmarks.measurePeakFLOPs(pool: pool)
@@ -68,7 +77,8 @@ struct BenchKernels: ParsableCommand {
         var rows: [Row] = []
         var single: Double?
         for n in counts {
-            let seconds = StepCostModel.timeStep(model: model, cache: cache, tokens: n, context: 0, repetitions: repetitions)
+            let seconds = StepCostModel.timeStep(model: model, cache: cache, tokens: n, context: context,
+                                                 sequences: sequences, repetitions: repetitions)
             let roofline = max(Double(bytes) / bandwidth, 2 * Double(parameters) * Double(n) / peak)
             let row = Row(tokens: n, step_seconds: seconds, weight_bytes: bytes, achieved_gbps: Double(bytes) / seconds / 1e9,
                           ratio_to_bandwidth: Double(bytes) / seconds / bandwidth, roofline_seconds: roofline,
