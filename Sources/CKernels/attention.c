@@ -104,3 +104,11 @@ void ck_softmax(float *x, size_t n) {
     float inv = 1.0f / total;
     for (size_t i = 0; i < n; i++) x[i] *= inv;
 }
+
+void ck_prefetch(const void *p, size_t bytes, int near) {
+    const char *c = (const char *)p;
+    if (near)
+        for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
+    else
+        for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 2);
+}

@@ -58,8 +58,8 @@ public enum MatMul {
     /// Changes whenever the kernels' speed does: measured step-cost curves cached on disk are keyed
     /// on it, so a new build never plans with an old build's costs.
     /// 3: all token groups of a row tile run back to back (weights stream under the arithmetic), and
-    /// bf16 dot products use 4-row tiles of up to 6 tokens.
-    public static let kernelRevision = 3
+    /// bf16 dot products use 4-row tiles of up to 6 tokens. 4: attention prefetches cache blocks.
+    public static let kernelRevision = 4
     private static let crossoverState = Mutex(MatMulCrossover.measuredDefault)
     /// Panel-per-thread sgemm needs OpenBLAS single-threaded in each of our threads.
     private static let blasConfigured: Bool = {

@@ -14,4 +14,10 @@ extension Ops {
                                            into out: UnsafeMutablePointer<Float>) {
         ck_attention_accumulate(p, values, count, headDim, out)
     }
+
+    /// Requests `count` floats at `p` ahead of use, into L1 (`nearest`) or L2.
+    @inline(__always)
+    public static func prefetch(_ p: UnsafePointer<Float>, count: Int, nearest: Bool) {
+        ck_prefetch(p, count * MemoryLayout<Float>.size, nearest ? 1 : 0)
+    }
 }

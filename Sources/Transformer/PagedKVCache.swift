@@ -1,3 +1,5 @@
+import Kernels
+
 /// Keys and values of every sequence, in fixed-size blocks shared by all sequences (vLLM's paged
 /// attention layout), so memory goes where tokens are and a finished sequence frees its blocks at once.
 ///
@@ -15,6 +17,7 @@ public final class PagedKVCache {
 
     /// K then V for every layer: [layers, 2, blocks, kvHeads, blockSize, headDim]
     private let storage: UnsafeMutablePointer<Float>
+    private let storageBytes: Int
     private var freeList: [Int32]
     private var tables: [[Int32]] = []
     private var committed: [Int] = []
@@ -37,13 +40,14 @@ public final class PagedKVCache {
         let bytesPerBlock = Self.bytesPerToken(layers: layers, kvHeads: kvHeads, headDim: headDim) * blockSize
         self.blockCount = max(1, budgetMB * 1_048_576 / bytesPerBlock)
         let floats = layers * 2 * blockCount * kvHeads * blockSize * headDim
-        // Left uninitialised: a slot is always written before it is read, and untouched pages then
-        // cost nothing (zeroing a large budget up front would fault in all of it at start-up).
-        storage = .allocate(capacity: floats)
+        // Pages are faulted in as blocks are first written, so a large budget costs nothing up front;
+        // huge pages, because the attention loop visits blocks in any order (see HugePageMemory).
+        storageBytes = floats * MemoryLayout<Float>.size
+        storage = HugePageMemory.allocate(bytes: storageBytes).bindMemory(to: Float.self, capacity: floats)
         freeList = (0..<Int32(blockCount)).reversed()
     }
 
-    deinit { storage.deallocate() }
+    deinit { HugePageMemory.deallocate(storage, bytes: storageBytes) }
 
     public var freeBlockCount: Int { freeList.count }
     /// Tokens that fit in the free blocks.

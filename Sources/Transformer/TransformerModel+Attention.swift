@@ -49,6 +49,11 @@ extension TransformerModel {
         }
     }
 
+    /// Cache blocks requested ahead of the attention loop: far enough that a block's rows arrive while
+    /// the blocks before it are scored (about 60 ns a block, a memory fetch takes longer). A 16-sequence
+    /// decode step at 250 tokens of context (1B shape): 135-150 ms with 4 or 8 ahead, 146-177 with none.
+    static let blocksAhead = 4
+
     /// attention[i, h] = softmax(q[i, h] · K[visible]ᵀ / sqrt(headDim)) · V[visible], for every token and head.
     ///
     /// Work items are (run of one sequence's consecutive tokens, KV head): all tokens of the run and all
@@ -97,13 +102,25 @@ extension TransformerModel {
 
         cache.withTable(sequence) { table in
             /// Visits every visible row in the same order in both passes: `visit(token, rowOffset, rows, index)`.
-            func forEachVisible(_ visit: (_ token: Int, _ offset: Int, _ rows: Int, _ index: Int) -> Void) {
+            /// `ahead(offset, rows)` is told each block's rows `Self.blocksAhead` blocks before it is
+            /// visited: blocks sit in any order, so the hardware prefetchers cannot find them, and a
+            /// decode step with one token per sequence would otherwise wait on memory at every block.
+            func forEachVisible(ahead: (_ offset: Int, _ rows: Int) -> Void,
+                                _ visit: (_ token: Int, _ offset: Int, _ rows: Int, _ index: Int) -> Void) {
                 counts.update(repeating: 0)
                 var s = first.min() ?? 0
                 let high = end.max() ?? 0
+                let blockSize = cache.blockSize
+                func prefetch(block: Int) {
+                    let start = max(block * blockSize, s)
+                    guard start < high else { return }
+                    ahead(cache.rowOffset(table: table, slot: start, head: kvHead), min((block + 1) * blockSize, high) - start)
+                }
+                for block in (s / blockSize)..<(s / blockSize + Self.blocksAhead) { prefetch(block: block) }
                 while s < high {
-                    let length = min(cache.blockSize - s % cache.blockSize, high - s)
+                    let length = min(blockSize - s % blockSize, high - s)
                     let offset = cache.rowOffset(table: table, slot: s, head: kvHead)
+                    prefetch(block: s / blockSize + Self.blocksAhead)
                     for i in tokens {
                         let t = i - tokens.lowerBound
                         let a = max(s, first[t]), b = min(s + length, end[t])
@@ -123,7 +140,11 @@ extension TransformerModel {
                     }
                 }
             }
-            forEachVisible { i, offset, rows, index in
+            // Keys of the blocks ahead into L1; their values towards L2 for the second pass.
+            forEachVisible(ahead: { offset, rows in
+                Ops.prefetch(keyBase + offset, count: rows * headDim, nearest: true)
+                Ops.prefetch(valueBase + offset, count: rows * headDim, nearest: false)
+            }) { i, offset, rows, index in
                 for h in 0..<group {
                     Ops.attentionScores(query(i, h), keys: keyBase + offset, count: rows, headDim: headDim, scale: scale,
                                         into: row(i, h) + index)
@@ -136,7 +157,9 @@ extension TransformerModel {
                         .update(repeating: 0, count: headDim)
                 }
             }
-            forEachVisible { i, offset, rows, index in
+            forEachVisible(ahead: { offset, rows in
+                Ops.prefetch(valueBase + offset, count: rows * headDim, nearest: true)
+            }) { i, offset, rows, index in
                 for h in 0..<group {
                     let output = buffers.attention + (i * config.numAttentionHeads + kvHead * group + h) * headDim
                     Ops.attentionAccumulate(row(i, h) + index, values: valueBase + offset, count: rows, headDim: headDim,

@@ -67,6 +67,9 @@ size_t ck_argmax(const float *x, size_t n);
 void ck_attention_scores(const float *q, const float *keys, size_t count, size_t head_dim, float scale, float *scores);
 /// out += sum over s < count of p[s] * values[s].
 void ck_attention_accumulate(const float *p, const float *values, size_t count, size_t head_dim, float *out);
+/// Asks for `bytes` bytes at `p` ahead of use: into L1 (`near` != 0) or L2. A cache block's rows sit
+/// at an address the hardware prefetchers cannot guess (the block table is in any order).
+void ck_prefetch(const void *p, size_t bytes, int near);
 
 // Benchmark helpers: run on one thread each; Swift runs them on every pool thread at once.
 /// Sums `bytes` bytes of `data` with vector loads (reads each cache line once); returns a checksum.
