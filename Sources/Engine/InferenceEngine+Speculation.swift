@@ -14,7 +14,12 @@ extension InferenceEngine {
         guard let costs = stepCosts, let cap = speculation?.maxDraftsPerRequest, limit > 0 else { return }
         let started = monotonicSeconds()
         let affordable = affordableDrafts(decodingCount: decoding.count, costs: costs, cap: cap)
-        let autoAllowed = speedGuard?.allowsDrafts(decoding: decoding.count) ?? true
+        // Asked only when some request is `auto`, so the guard's arms count only steps it decided.
+        let asksGuard = speedGuard != nil && decoding.contains { id in
+            if case .auto = requests[id]?.request.speculation { return true } else { return false }
+        }
+        let autoAllowed = asksGuard ? speedGuard!.allowsDrafts(decoding: decoding.count) : true
+        if asksGuard { guardAllowedDrafts = autoAllowed }
         for id in decoding {
             guard let state = requests[id], let draftState = state.draftState else { continue }
             let room = model.maxContext - state.computed - 2

@@ -25,8 +25,11 @@ extension InferenceEngine {
                 if plan.allSatisfy(\.decodes) {
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted
-                    speedGuard?.observe(decoding: plan.count, drafted: plan.contains { $0.draft != nil },
-                                        tokens: emitted, seconds: elapsed)
+                    // The arms are the guard's two answers, whatever the policy then chose: a step
+                    // that drafted and kept nothing still paid for drafting, and that is `auto`'s cost.
+                    if let allowed = guardAllowedDrafts {
+                        speedGuard?.observe(decoding: plan.count, drafted: allowed, tokens: emitted, seconds: elapsed)
+                    }
                 }
                 return events
             case .cacheFull:
@@ -93,6 +96,7 @@ extension InferenceEngine {
         batch.removeAll()
         plan.removeAll(keepingCapacity: true)
         drafts.removeAll(keepingCapacity: true)
+        guardAllowedDrafts = nil
         var budget = configuration.maxTokensPerStep
         var logitRows = 0
         let decoding = running.filter { requests[$0]?.pendingInput == 1 }

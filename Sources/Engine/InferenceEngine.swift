@@ -38,6 +38,8 @@ public final class InferenceEngine {
     var stepCosts: ObservedStepCost?
     /// Measured decode speed with and without drafts, per batch size (nil: not guarding).
     var speedGuard: RealizedSpeedGuard?
+    /// The guard's answer for this step's `auto` requests (nil: no guard, or none asked it).
+    var guardAllowedDrafts: Bool?
     var drafts: [StepDraft] = []
     let work: UnsafeMutableBufferPointer<Float>
     public internal(set) var statistics = EngineStatistics()
