@@ -15,7 +15,7 @@ struct BudgetPolicy {
     ///   - drafts: each request's calibrated node gains (non-increasing in practice) and context length.
     ///   - draftSeconds: each request's drafting time.
     ///   - baseTokens: tokens the step carries anyway (one per decoding request plus prompt chunks).
-    ///   - baseContext: Σ context over those tokens.
+    ///   - baseContext: Σ context over those tokens (also the cached lengths of the step's sequences).
     ///   - limit: most draft tokens the step may add in total.
     /// - Returns: drafts to verify per request, in `drafts` order.
     func allocate(gains: [[Double]], contexts: [Int], draftSeconds: [Double], baseTokens: Int, baseContext: Int,
@@ -26,7 +26,9 @@ struct BudgetPolicy {
         var tokens = baseTokens
         var context = baseContext
         var drafting = 0.0
-        let plainRate = expected / costs.cost(tokens: tokens, contextTokens: context)
+        // Every plan reads the same sequences' caches; that cost is in each of them.
+        let sequences = baseContext
+        let plainRate = expected / costs.cost(tokens: tokens, contextTokens: context, sequenceContext: sequences)
         var bestRate = plainRate
         var added = 0
         while added < limit {
@@ -44,7 +46,7 @@ struct BudgetPolicy {
             expected += pickGain
             tokens += 1
             context += contexts[pick]
-            let rate = expected / (costs.cost(tokens: tokens, contextTokens: context) + drafting)
+            let rate = expected / (costs.cost(tokens: tokens, contextTokens: context, sequenceContext: sequences) + drafting)
             if rate > bestRate {
                 bestRate = rate
                 best = taken

@@ -20,7 +20,9 @@ extension InferenceEngine {
                 statistics.steps += 1
                 statistics.stepSeconds += elapsed
                 statistics.generatedTokens += emitted
+                // A request's first token of the step sits at its cached length.
                 stepCosts?.observe(tokens: batch.count, contextTokens: batch.positions.reduce(0) { $0 + Int($1) },
+                                   sequenceContext: plan.reduce(0) { $0 + Int(batch.positions[$1.start]) },
                                    seconds: elapsed - (statistics.draftSeconds - draftedBefore))
                 if plan.allSatisfy(\.decodes) {
                     statistics.decodeStepSeconds += elapsed

@@ -31,9 +31,10 @@ struct ObservedStepCost {
         observations = Array(repeating: 0, count: curve.tokens.count)
     }
 
-    /// Predicted seconds of a step of `n` tokens whose contexts add up to `contextTokens`.
-    func cost(tokens n: Int, contextTokens: Int = 0) -> Double {
-        curve.cost(tokens: n, contextTokens: contextTokens) * correction(tokens: n)
+    /// Predicted seconds of a step of `n` tokens whose contexts add up to `contextTokens`, from
+    /// sequences whose cached lengths add up to `sequenceContext`.
+    func cost(tokens n: Int, contextTokens: Int = 0, sequenceContext: Int = 0) -> Double {
+        curve.cost(tokens: n, contextTokens: contextTokens, sequenceContext: sequenceContext) * correction(tokens: n)
     }
 
     /// The learned factor for steps of `n` tokens (1 until its bucket has enough observations).
@@ -43,8 +44,8 @@ struct ObservedStepCost {
     }
 
     /// Records one step: `seconds` it took, without drafting (the policy counts drafting separately).
-    mutating func observe(tokens n: Int, contextTokens: Int, seconds: Double) {
-        let predicted = curve.cost(tokens: n, contextTokens: contextTokens)
+    mutating func observe(tokens n: Int, contextTokens: Int, sequenceContext: Int = 0, seconds: Double) {
+        let predicted = curve.cost(tokens: n, contextTokens: contextTokens, sequenceContext: sequenceContext)
         guard n > 0, predicted > 0, seconds > 0, seconds.isFinite else { return }
         let limit = log(Self.maximumRatio)
         let sample = min(max(log(seconds / predicted), -limit), limit)

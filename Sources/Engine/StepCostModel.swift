@@ -4,24 +4,31 @@ import Transformer
 /// policy weighs the tokens a draft may win against the time it adds, using this curve.
 ///
 /// Measured, not guessed: steps over N tokens of a fresh sequence at short context give T(N); the
-/// same at a long context gives the attention slope (extra seconds per token per context position).
+/// same at a long context gives the attention slope (extra seconds per token per context position);
+/// the same tokens spread over several sequences give the cost of reading each sequence's keys and
+/// values, which a step pays once per sequence however many of its tokens attend.
 public struct StepCostModel: Sendable, Codable, Equatable {
     /// Token counts measured, ascending, and their step seconds at short context (fastest repetition).
     public var tokens: [Int]
     public var seconds: [Double]
     /// Extra seconds per new token per context position it attends over.
     public var secondsPerTokenContext: Double
+    /// Extra seconds per sequence in the step per cached position of it (its keys and values read once).
+    /// A decode step of 16 requests at 250 tokens of context on the 1B shape spends ~26 ms here (6.4 µs).
+    public var secondsPerSequenceContext: Double
 
-    public init(tokens: [Int], seconds: [Double], secondsPerTokenContext: Double) {
+    public init(tokens: [Int], seconds: [Double], secondsPerTokenContext: Double, secondsPerSequenceContext: Double = 0) {
         precondition(tokens.count == seconds.count && !tokens.isEmpty)
         self.tokens = tokens
         self.seconds = seconds
         self.secondsPerTokenContext = secondsPerTokenContext
+        self.secondsPerSequenceContext = secondsPerSequenceContext
     }
 
-    /// Step seconds for `n` tokens whose contexts add up to `contextTokens` (Σ context of each token).
-    public func cost(tokens n: Int, contextTokens: Int = 0) -> Double {
-        base(n) + secondsPerTokenContext * Double(contextTokens)
+    /// Step seconds for `n` tokens whose contexts add up to `contextTokens` (Σ context of each token),
+    /// from sequences whose cached lengths add up to `sequenceContext`.
+    public func cost(tokens n: Int, contextTokens: Int = 0, sequenceContext: Int = 0) -> Double {
+        base(n) + secondsPerTokenContext * Double(contextTokens) + secondsPerSequenceContext * Double(sequenceContext)
     }
 
     /// Piecewise-linear in N between measured points; linear extrapolation past the last one.
@@ -48,8 +55,11 @@ public struct StepCostModel: Sendable, Codable, Equatable {
         let counts = tokenCounts.filter { $0 <= model.maxTokensPerStep }.sorted()
         let context = min(longContext, model.maxContext - 32, cache.freeTokenCapacity - 64)
         let slopeTokens = min(16, model.maxTokensPerStep)
+        // The same step spread over several sequences (a quarter of the long context each, to keep the
+        // prefill short) separates reading each sequence's cache from attending per token.
+        let spread = min(4, slopeTokens), spreadContext = context / 4
         var seconds = Array(repeating: Double.infinity, count: counts.count)
-        var long = Double.infinity, short = Double.infinity
+        var long = Double.infinity, short = Double.infinity, oneSequence = Double.infinity, spreadOut = Double.infinity
         for _ in 0..<max(1, passes) {
             for (i, n) in counts.enumerated() {
                 seconds[i] = min(seconds[i], timeStep(model: model, cache: cache, tokens: n, context: 0, repetitions: repetitions))
@@ -58,12 +68,20 @@ public struct StepCostModel: Sendable, Codable, Equatable {
             if context > 64 {
                 long = min(long, timeStep(model: model, cache: cache, tokens: slopeTokens, context: context, repetitions: repetitions))
                 short = min(short, timeStep(model: model, cache: cache, tokens: slopeTokens, context: 0, repetitions: repetitions))
+                oneSequence = min(oneSequence, timeStep(model: model, cache: cache, tokens: slopeTokens, context: spreadContext,
+                                                        repetitions: repetitions))
+                spreadOut = min(spreadOut, timeStep(model: model, cache: cache, tokens: slopeTokens, context: spreadContext,
+                                                    sequences: spread, repetitions: repetitions))
             }
         }
         // More tokens never cost less: what noise is left must not make the curve dip.
         for i in seconds.indices.dropFirst() { seconds[i] = max(seconds[i], seconds[i - 1]) }
-        let slope = context > 64 && long.isFinite && short.isFinite ? max(0, (long - short) / Double(slopeTokens * context)) : 0
-        return StepCostModel(tokens: counts, seconds: seconds, secondsPerTokenContext: slope)
+        let measured = context > 64 && [long, short, oneSequence, spreadOut].allSatisfy(\.isFinite)
+        // One sequence: short + (a·16 + b)·C; spread over k: short + (a·16 + b·k)·(C/4), same a.
+        let perSequence = measured ? max(0, (spreadOut - oneSequence) / Double((spread - 1) * spreadContext)) : 0
+        let slope = measured ? max(0, (long - short - perSequence * Double(context)) / Double(slopeTokens * context)) : 0
+        return StepCostModel(tokens: counts, seconds: seconds, secondsPerTokenContext: slope,
+                             secondsPerSequenceContext: perSequence)
     }
 
     /// Seconds of one step over `tokens` new tokens after `context` cached ones: the fastest of the

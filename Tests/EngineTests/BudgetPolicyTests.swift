@@ -26,6 +26,21 @@ import Testing
         #expect(allocate(linear, gains: [[0.99]]) == [0])
     }
 
+    /// Reading each sequence's cache is paid by every plan alike, so it makes a draft relatively
+    /// cheaper: a compute-bound step that could not afford one can once that cost is counted.
+    @Test func theCostOfReadingEachSequenceCacheIsInEveryPlan() {
+        let perSequence = StepCostModel(tokens: [1, 2, 4], seconds: [0.010, 0.020, 0.040], secondsPerTokenContext: 0,
+                                        secondsPerSequenceContext: 0.0001)
+        #expect(perSequence.cost(tokens: 2, contextTokens: 0, sequenceContext: 300) == 0.020 + 0.03)
+        func plan(_ model: StepCostModel) -> [Int] {
+            BudgetPolicy(costModel: model).allocate(gains: [[0.95]], contexts: [300], draftSeconds: [0], baseTokens: 1,
+                                                    baseContext: 300, limit: 4)
+        }
+        // 1.95 tokens for 20 ms + 30 ms against 1 token for 10 ms + 30 ms: +56%.
+        #expect(plan(perSequence) == [1])
+        #expect(plan(linear) == [0])
+    }
+
     @Test func bestGainsWinAcrossRequests() {
         let counts = allocate(flatThenLinear, gains: [[0.9, 0.2], [0.8, 0.7, 0.1]], limit: 3)
         #expect(counts == [1, 2])
