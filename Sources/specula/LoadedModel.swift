@@ -17,6 +17,12 @@ final class LoadedModel {
     init(path: String, threads: Int? = nil, maxTokensPerStep: Int = 256, kvCacheMB: Int = 256,
          activations: ActivationPrecision = .f32) throws {
         self.path = path
+        // The cache is mapped up front (its pages fill as it is used); a budget past the machine's
+        // memory cannot be mapped at all.
+        let memoryMB = Int(ProcessInfo.processInfo.physicalMemory / 1_048_576)
+        guard kvCacheMB >= 1, kvCacheMB <= memoryMB else {
+            throw CLIError("a KV cache of \(kvCacheMB) MB does not fit this machine's \(memoryMB) MB of memory: lower --kv-cache-mb")
+        }
         checkpoint = try ModelCheckpoint.load(path: path)
         tokenizer = checkpoint.format == .gguf
             ? try Tokenizer(ggufMetadata: checkpoint.ggufMetadata, source: path)
