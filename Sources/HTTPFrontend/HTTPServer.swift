@@ -50,9 +50,7 @@ public final class HTTPServer: Sendable {
                     try ConnectionSetup.configure(channel, tls: tlsContext, connection: connection)
                 }
             }
-            // A literal address skips getaddrinfo, which (asked for every socket type) probes the interfaces
-            // over netlink, a socket family the systemd units refuse (RestrictAddressFamilies=).
-            .bind(to: (try? SocketAddress(ipAddress: host, port: port)) ?? SocketAddress.makeAddressResolvingHost(host, port: port)).get()
+            .bind(to: SocketAddress.listening(host: host, port: port)).get()
         guard let boundPort = channel.localAddress?.port else {
             try? await channel.close()
             throw HTTPFrontendError.invalidConfiguration("the listening socket on \(host):\(port) has no port")
@@ -86,5 +84,15 @@ public final class HTTPServer: Sendable {
             }
             group.cancelAll()
         }
+    }
+}
+
+extension SocketAddress {
+    /// The address to bind a listener to: a literal IP as is, else the host name resolved. A literal
+    /// skips getaddrinfo, which (asked for every socket type) probes the interfaces over netlink, a
+    /// socket family the systemd units refuse (RestrictAddressFamilies=).
+    public static func listening(host: String, port: Int) throws -> SocketAddress {
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { return literal }
+        return try SocketAddress.makeAddressResolvingHost(host, port: port)
     }
 }

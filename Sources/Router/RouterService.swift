@@ -1,5 +1,6 @@
 public import Logging
 public import NIOCore
+import HTTPFrontend
 import NIOPosix
 import Synchronization
 import Wire
@@ -60,9 +61,7 @@ public final class RouterService: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandlers(handlers)
                 }
             }
-            // A literal address skips getaddrinfo, which (asked for every socket type) probes the interfaces
-            // over netlink, a socket family the systemd units refuse (RestrictAddressFamilies=).
-            .bind(to: (try? SocketAddress(ipAddress: host, port: port)) ?? SocketAddress.makeAddressResolvingHost(host, port: port)).get()
+            .bind(to: SocketAddress.listening(host: host, port: port)).get()
         guard let bound = channel.localAddress?.port else { throw RouterError("the worker listener on \(host):\(port) has no port") }
         let period = TimeAmount.nanoseconds(max(10_000_000, min(100_000_000, configuration.heartbeatInterval.nanoseconds / 4)))
         try await loop.submit {
