@@ -65,7 +65,8 @@ struct BenchKernels: ParsableCommand {
         // Every sequence's context plus the step's tokens, with a cache block of slack per sequence.
         let slots = max(largest, sequences * (context + 32) + counts.max()!)
         let c = checkpoint.configuration
-        let cache = model.makeCache(budgetMB: max(64, slots * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 8 / 1_000_000 + 16))
+        let cacheBytes = slots * PagedKVCache.bytesPerToken(layers: c.numHiddenLayers, kvHeads: c.numKeyValueHeads, headDim: c.headDim)
+        let cache = model.makeCache(budgetMB: max(64, cacheBytes / 1_000_000 + 16))
 
         let bandwidth = KernelBenchmarks.measureReadBandwidth(pool: pool)
         let peak = KernelBenchmarks.measurePeakFLOPs(pool: pool)
