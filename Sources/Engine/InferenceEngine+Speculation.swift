@@ -13,7 +13,14 @@ extension InferenceEngine {
         // would copy its scratch buffers on every step.
         guard let costs = stepCosts, let cap = speculation?.maxDraftsPerRequest, limit > 0 else { return }
         let started = monotonicSeconds()
-        let affordable = affordableDrafts(decodingCount: decoding.count, costs: costs, cap: cap)
+        var affordableCount: Int?
+        // Computed once, and only when an `auto` request drafts: it weighs dozens of step costs.
+        func affordable() -> Int {
+            if let affordableCount { return affordableCount }
+            let count = affordableDrafts(decodingCount: decoding.count, costs: costs, cap: cap)
+            affordableCount = count
+            return count
+        }
         // Asked only when some request is `auto`, so the guard's arms count only steps it decided.
         let asksGuard = speedGuard != nil && decoding.contains { id in
             if case .auto = requests[id]?.request.speculation { return true } else { return false }
@@ -29,7 +36,7 @@ extension InferenceEngine {
             case .fixed(let count): budget = min(count, room)
             case .auto(let cap):
                 guard autoAllowed, state.draftBackoff.shouldDraft() else { continue }
-                budget = min(cap ?? affordable, affordable, room)
+                budget = min(cap ?? affordable(), affordable(), room)
             }
             guard budget > 0 else { continue }
             var tree = DraftTree()
@@ -38,23 +45,26 @@ extension InferenceEngine {
             guard !tree.isEmpty else { continue }
             let calibration = state.calibration
             drafts.append(StepDraft(request: id, tree: tree, used: 0,
-                                    gains: tree.probabilities.map { Double($0) * calibration }, context: state.computed,
+                                    gains: tree.probabilities.map { acceptanceCurve.acceptance(Double($0)) * calibration },
+                                    context: state.computed,
                                     draftSeconds: monotonicSeconds() - draftStarted))
         }
         statistics.draftSeconds += monotonicSeconds() - started
-        allocate(limit: limit, baseTokens: decoding.count + prefillTokens,
+        allocate(limit: limit, decoding: decoding, baseTokens: decoding.count + prefillTokens,
                  baseContext: decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }, costs: costs)
     }
 
     /// Fixed budgets take their drafts as drafted; `auto` ones share what the policy finds worth its cost.
-    private func allocate(limit: Int, baseTokens: Int, baseContext: Int, costs: ObservedStepCost) {
+    private func allocate(limit: Int, decoding: [UInt64], baseTokens: Int, baseContext: Int, costs: ObservedStepCost) {
         var remaining = limit
+        var plainTokens = Double(decoding.count)
         var automatic: [Int] = []
         for index in drafts.indices {
             guard let state = requests[drafts[index].request] else { continue }
             if case .fixed = state.request.speculation {
                 drafts[index].used = min(drafts[index].tree.count, remaining)
                 remaining -= drafts[index].used
+                plainTokens += drafts[index].gains.prefix(drafts[index].used).reduce(0, +)
             } else {
                 automatic.append(index)
             }
@@ -62,11 +72,15 @@ extension InferenceEngine {
         guard !automatic.isEmpty, remaining > 0 else { return }
         let counts = BudgetPolicy(costs: costs).allocate(
             gains: automatic.map { drafts[$0].gains }, contexts: automatic.map { drafts[$0].context },
-            draftSeconds: automatic.map { drafts[$0].draftSeconds },
+            draftSeconds: automatic.map { drafts[$0].draftSeconds }, plainTokens: plainTokens,
             baseTokens: baseTokens + (limit - remaining), baseContext: baseContext, limit: remaining)
+        // A request's share of the plain step, against which its drafting time is weighed.
+        let share = costs.cost(tokens: baseTokens, contextTokens: baseContext, sequenceContext: baseContext)
+            / Double(max(decoding.count, 1))
         for (slot, index) in automatic.enumerated() {
             drafts[index].used = counts[slot]
-            requests[drafts[index].request]?.draftBackoff.record(kept: counts[slot] > 0)
+            let negligible = drafts[index].draftSeconds < DraftBackoff.negligibleShare * share
+            requests[drafts[index].request]?.draftBackoff.record(kept: counts[slot] > 0, negligible: negligible)
         }
     }
 
@@ -154,7 +168,10 @@ extension InferenceEngine {
         state.speculation.add(counts)
         statistics.speculation.add(counts)
         if !tree.isEmpty {
-            state.recordVerification(predicted: tree.probabilities.reduce(0) { $0 + Double($1) }, accepted: path.count)
+            // The request's own factor corrects what the engine-wide curve predicts for it.
+            state.recordVerification(predicted: tree.probabilities.reduce(0) { $0 + acceptanceCurve.acceptance(Double($1)) },
+                                     accepted: path.count)
+            acceptanceCurve.record(probabilities: tree.probabilities, path: path)
         }
     }
 }

@@ -41,6 +41,8 @@ public final class InferenceEngine {
     /// The guard's answer for this step's `auto` requests (nil: no guard, or none asked it).
     var guardAllowedDrafts: Bool?
     var drafts: [StepDraft] = []
+    /// Acceptance by drafter probability, learned from this engine's verifications.
+    var acceptanceCurve = AcceptanceCurve()
     let work: UnsafeMutableBufferPointer<Float>
     public internal(set) var statistics = EngineStatistics()
 

@@ -10,12 +10,18 @@ import Foundation
 /// drafts that do not pay. Each step's seconds are compared with the curve's prediction for its token
 /// count and context, and a running mean of log(observed / predicted) is kept per measured token count
 /// (the bucket of the curve point at or above it). A bucket's correction applies once it has a few
-/// observations; buckets the engine never visits keep the curve's value.
+/// observations. A bucket the engine has not visited enough takes the correction of the nearest one
+/// that it has: the policy weighs the step it runs anyway (observed, often 1.2-1.3x the curve on the
+/// 1B shape) against bigger verification steps (rarely observed), and correcting only the first made
+/// drafts look 20% cheaper than they were. Without any observed bucket the curve holds.
 struct ObservedStepCost {
     let curve: StepCostModel
     /// Per curve point: running mean of log(observed / predicted), and how many steps it has seen.
     private var logRatio: [Double]
     private var observations: [Int]
+    /// Per curve point: the factor in use (its own, or its nearest observed neighbour's), kept current
+    /// by `observe` because the policy asks for it dozens of times per step.
+    private var factors: [Double]
 
     /// Steps a bucket needs before its correction is used.
     static let minimumObservations = 8
@@ -29,6 +35,7 @@ struct ObservedStepCost {
         self.curve = curve
         logRatio = Array(repeating: 0, count: curve.tokens.count)
         observations = Array(repeating: 0, count: curve.tokens.count)
+        factors = Array(repeating: 1, count: curve.tokens.count)
     }
 
     /// Predicted seconds of a step of `n` tokens whose contexts add up to `contextTokens`, from
@@ -37,10 +44,23 @@ struct ObservedStepCost {
         curve.cost(tokens: n, contextTokens: contextTokens, sequenceContext: sequenceContext) * correction(tokens: n)
     }
 
-    /// The learned factor for steps of `n` tokens (1 until its bucket has enough observations).
+    /// The learned factor for steps of `n` tokens: its bucket's, else the nearest observed bucket's
+    /// (the smaller on a tie), else 1.
     func correction(tokens n: Int) -> Double {
-        let b = bucket(n)
-        return observations[b] >= Self.minimumObservations ? exp(logRatio[b]) : 1
+        factors[bucket(n)]
+    }
+
+    private mutating func updateFactors() {
+        for b in factors.indices {
+            factors[b] = 1
+            search: for distance in 0..<logRatio.count {
+                for candidate in [b - distance, b + distance]
+                where logRatio.indices.contains(candidate) && observations[candidate] >= Self.minimumObservations {
+                    factors[b] = exp(logRatio[candidate])
+                    break search
+                }
+            }
+        }
     }
 
     /// Records one step: `seconds` it took, without drafting (the policy counts drafting separately).
@@ -54,6 +74,7 @@ struct ObservedStepCost {
         // A plain mean over the first steps, then a moving average that follows load changes.
         let rate = max(1 / Double(observations[b]), Self.weight)
         logRatio[b] += rate * (sample - logRatio[b])
+        updateFactors()
     }
 
     private func bucket(_ n: Int) -> Int {

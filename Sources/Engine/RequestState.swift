@@ -29,8 +29,8 @@ final class RequestState {
     var admittedAt = 0
     /// N-gram statistics of prompt and output, when the request speculates.
     var draftState: RequestDraftState?
-    /// Recent accepted and predicted draft tokens (decayed sums): their ratio calibrates the drafter's
-    /// path probabilities to how this request actually accepts.
+    /// Recent accepted and predicted draft tokens (decayed sums, predicted by the engine's acceptance
+    /// curve): their ratio calibrates that curve to how this request actually accepts.
     var recentAccepted = 0.0
     var recentPredicted = 0.0
     var draftBackoff = DraftBackoff()
@@ -47,7 +47,7 @@ final class RequestState {
         }
     }
 
-    /// Multiplier from the drafter's estimates to this request's observed acceptance (1 until it has history).
+    /// Multiplier from the acceptance curve's estimates to this request's observed acceptance (1 until it has history).
     var calibration: Double {
         (recentAccepted + 1) / (recentPredicted + 1)
     }

@@ -10,7 +10,7 @@ import Testing
     func allocate(_ model: StepCostModel, gains: [[Double]], draftSeconds: [Double]? = nil, limit: Int = 64) -> [Int] {
         BudgetPolicy(costModel: model).allocate(
             gains: gains, contexts: gains.map { _ in 0 }, draftSeconds: draftSeconds ?? gains.map { _ in 0 },
-            baseTokens: gains.count, baseContext: 0, limit: limit)
+            plainTokens: Double(gains.count), baseTokens: gains.count, baseContext: 0, limit: limit)
     }
 
     @Test func freeTokensAreTakenUpToTheKnee() {
@@ -33,12 +33,26 @@ import Testing
                                         secondsPerSequenceContext: 0.0001)
         #expect(perSequence.cost(tokens: 2, contextTokens: 0, sequenceContext: 300) == 0.020 + 0.03)
         func plan(_ model: StepCostModel) -> [Int] {
-            BudgetPolicy(costModel: model).allocate(gains: [[0.95]], contexts: [300], draftSeconds: [0], baseTokens: 1,
-                                                    baseContext: 300, limit: 4)
+            BudgetPolicy(costModel: model).allocate(gains: [[0.95]], contexts: [300], draftSeconds: [0], plainTokens: 1,
+                                                    baseTokens: 1, baseContext: 300, limit: 4)
         }
         // 1.95 tokens for 20 ms + 30 ms against 1 token for 10 ms + 30 ms: +56%.
         #expect(plan(perSequence) == [1])
         #expect(plan(linear) == [0])
+    }
+
+    /// The step emits a token for every decoding request, drafting or not: one request's draft must
+    /// raise the whole step's rate, not only its own request's.
+    @Test func aDraftIsWeighedAgainstEveryRequestsToken() {
+        func plan(decoding: Int) -> [Int] {
+            BudgetPolicy(costModel: flatThenLinear).allocate(
+                gains: [[0.5]], contexts: [0], draftSeconds: [0], plainTokens: Double(decoding), baseTokens: decoding,
+                baseContext: 0, limit: 4)
+        }
+        // Alone: 1.5 tokens for 10 ms against 1 for 10 ms.
+        #expect(plan(decoding: 1) == [1])
+        // One of 8 decoding requests: 8.5 tokens for 11.25 ms against 8 for 10 ms is a loss.
+        #expect(plan(decoding: 8) == [0])
     }
 
     @Test func bestGainsWinAcrossRequests() {
@@ -69,6 +83,17 @@ import Testing
         #expect(skipped == [1, 2, 4, 8, 16, 32, 32])
         backoff.record(kept: true)
         backoff.record(kept: false)
+        #expect(backoff.skip == 1)
+    }
+
+    @Test func draftingThatCostsNothingIsNotBackedOff() {
+        var backoff = DraftBackoff()
+        for _ in 0..<5 {
+            backoff.record(kept: false, negligible: true)
+            let drafts = backoff.shouldDraft()
+            #expect(drafts)
+        }
+        backoff.record(kept: false, negligible: false)
         #expect(backoff.skip == 1)
     }
 

@@ -14,14 +14,25 @@ import Testing
         #expect(abs(costs.cost(tokens: 8) - 0.015) < 1e-9)
     }
 
-    @Test func aCorrectionStaysInItsBucket() {
+    @Test func anUnvisitedBucketTakesTheNearestVisitedBucketsCorrection() {
         var costs = ObservedStepCost(curve: curve)
         for _ in 0..<20 { costs.observe(tokens: 6, contextTokens: 0, seconds: 0.020) }
-        // 6 tokens fall in the bucket of the curve point 8 (2..8): all of it is now twice the curve.
+        // 6 tokens fall in the bucket of the curve point 8 (2..8): all of it is now twice the curve, and
+        // so are the buckets no step has measured, so a bigger step is not made to look cheap.
         #expect(abs(costs.correction(tokens: 2) - 2) < 1e-9)
         #expect(abs(costs.correction(tokens: 8) - 2) < 1e-9)
+        #expect(abs(costs.correction(tokens: 1) - 2) < 1e-9)
+        #expect(abs(costs.correction(tokens: 12) - 2) < 1e-9)
+        // A visited bucket keeps its own.
+        for _ in 0..<20 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.030) }
+        #expect(abs(costs.correction(tokens: 12) - 1.5) < 1e-9)
+        #expect(abs(costs.correction(tokens: 8) - 2) < 1e-9)
+    }
+
+    @Test func withoutVisitedBucketsTheCurveHolds() {
+        let costs = ObservedStepCost(curve: curve)
         #expect(costs.correction(tokens: 1) == 1)
-        #expect(costs.correction(tokens: 12) == 1)
+        #expect(costs.correction(tokens: 100) == 1)
     }
 
     @Test func oneStalledStepMovesTheEstimateLittle() {
@@ -50,13 +61,14 @@ import Testing
     @Test func thePolicyBuysFewerDraftsWhenVerificationCostsMoreThanTheCurveSays() {
         let gains = [[0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1]]
         func allocate(_ costs: ObservedStepCost) -> [Int] {
-            BudgetPolicy(costs: costs).allocate(gains: gains, contexts: [0], draftSeconds: [0], baseTokens: 1,
-                                                baseContext: 0, limit: 64)
+            BudgetPolicy(costs: costs).allocate(gains: gains, contexts: [0], draftSeconds: [0], plainTokens: 1,
+                                                baseTokens: 1, baseContext: 0, limit: 64)
         }
         var costs = ObservedStepCost(curve: curve)
         #expect(allocate(costs) == [7])
-        // Steps of 2..8 tokens turn out to cost 3x the curve: 8 tokens (2.9 expected) now take 30 ms
-        // against 10 ms for one; no prefix of the tree pays for that.
+        // Plain steps cost what the curve says, but steps of 2..8 tokens turn out to cost 3x: 8 tokens
+        // (2.9 expected) now take 30 ms against 10 ms for one; no prefix of the tree pays for that.
+        for _ in 0..<20 { costs.observe(tokens: 1, contextTokens: 0, seconds: 0.010) }
         for _ in 0..<20 { costs.observe(tokens: 8, contextTokens: 0, seconds: 0.030) }
         #expect(allocate(costs) == [0])
     }

@@ -32,7 +32,9 @@ import Testing
         var speed = RealizedSpeedGuard()
         _ = run(&speed, steps: 32, decoding: 8, draftedRate: 70, plainRate: 100)
         let allowed = run(&speed, steps: 160, decoding: 8, draftedRate: 70, plainRate: 100)
-        #expect(allowed == 160 / RealizedSpeedGuard.probeInterval)
+        // 100 / 70: a probe every 16 · 1.43² = 32 steps.
+        #expect(RealizedSpeedGuard.probeInterval(margin: 100.0 / 70) == 32)
+        #expect(allowed == 160 / 32)
         // Another batch size has its own measurements: still learning.
         let learning = speed.allowsDrafts(decoding: 1)
         #expect(learning)
@@ -42,7 +44,19 @@ import Testing
         var speed = RealizedSpeedGuard()
         _ = run(&speed, steps: 32, decoding: 1, draftedRate: 180, plainRate: 100)
         let allowed = run(&speed, steps: 160, decoding: 1, draftedRate: 180, plainRate: 100)
-        #expect(allowed == 160 - 160 / RealizedSpeedGuard.probeInterval)
+        // 1.8x: a probe every 16 · 1.8² = 51 steps.
+        #expect(allowed == 160 - 160 / RealizedSpeedGuard.probeInterval(margin: 1.8))
+    }
+
+    @Test func theWiderTheMarginTheRarerTheProbes() {
+        #expect(RealizedSpeedGuard.probeInterval(margin: 1) == RealizedSpeedGuard.probeInterval)
+        #expect(RealizedSpeedGuard.probeInterval(margin: 1.1) == 19)
+        #expect(RealizedSpeedGuard.probeInterval(margin: 2.8) == 125)
+        #expect(RealizedSpeedGuard.probeInterval(margin: 4) == RealizedSpeedGuard.maximumProbeInterval)
+        var speed = RealizedSpeedGuard()
+        _ = run(&speed, steps: 32, decoding: 1, draftedRate: 280, plainRate: 100)
+        let allowed = run(&speed, steps: 256, decoding: 1, draftedRate: 280, plainRate: 100)
+        #expect(allowed == 256 - 2)
     }
 
     @Test func theVerdictFollowsAChange() {
@@ -51,7 +65,8 @@ import Testing
         // Contexts grew (or the machine got busy): drafted steps now lose; the probes notice.
         _ = run(&speed, steps: 400, decoding: 2, draftedRate: 80, plainRate: 100)
         let allowed = run(&speed, steps: 160, decoding: 2, draftedRate: 80, plainRate: 100)
-        #expect(allowed == 160 / RealizedSpeedGuard.probeInterval)
+        // 100 / 80: a probe every 16 · 1.25² = 25 steps, whatever the phase.
+        #expect(allowed == 160 / 25 || allowed == 160 / 25 + 1)
     }
 
     @Test func unusableObservationsAreIgnored() {
