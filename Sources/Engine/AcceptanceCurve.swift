@@ -2,12 +2,12 @@
 /// learned from every verification this engine runs.
 ///
 /// The drafter's probabilities are n-gram frequencies shrunk by pseudo-counts, and the shrinking is
-/// strongest where the evidence is thinnest. On the bundled model's code, a 7-node tree whose
-/// probabilities added up to 0.16 had 0.79 of its nodes accepted on average, one adding up to 0.37
-/// had 0.9, and one adding up to 5.2 had 5.5 (1B shape, batch 1, fixed budget 7). The budget policy
-/// took the sums at their word and decoded plainly where a draft would have paid. The curve keeps, per
-/// probability bin, the nodes verified and the nodes accepted, and answers their ratio, pooled with a
-/// prior at the drafter's own estimate so an empty bin changes nothing.
+/// strongest where the evidence is thinnest. With the bundled model's weights (embedded in the 1B
+/// shape, batch 1, code-short, a fixed budget of 7), trees whose probabilities summed to 0.16 had 0.79
+/// nodes accepted on average, trees summing to 0.37 had 0.9, and trees summing to 5.2 had 5.5. The
+/// budget policy took the sums at their word and decoded plainly where a draft would have paid. The
+/// curve keeps, per probability bin, the nodes verified and the nodes accepted, and answers their
+/// ratio, pooled with a prior at the drafter's own estimate so an empty bin changes nothing.
 struct AcceptanceCurve {
     static let bins = 10
     /// Nodes of prior weight at the identity (the drafter's estimate) in every bin.

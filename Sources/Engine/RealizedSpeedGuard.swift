@@ -9,7 +9,8 @@
 /// drafts are switched off for that bucket; a probe step now and then still tries the arm not in
 /// use, so both measurements stay current as contexts grow or the machine's load changes. Probes are
 /// rarer the wider the measured margin: a probe step costs the margin, and a wide one takes long to
-/// close (1B shape, batch 1: drafted steps 2.8x plain ones, and a probe every 16 steps cost 4%).
+/// close (1B shape, batch 1: drafted steps ran at 2.8x plain ones, so a plain probe every 16 steps
+/// gave up about 4%).
 struct RealizedSpeedGuard {
     /// Tokens and seconds, decayed per observation: their ratio is a recent tokens-per-second.
     struct Rate {

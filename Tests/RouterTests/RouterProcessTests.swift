@@ -48,8 +48,9 @@ struct RouterProcessTests {
         let workerPort = try Self.freePort()
         let keys = try Self.keyFile()
         defer { try? FileManager.default.removeItem(atPath: keys) }
-        // The stopped worker must outlive the queue checks below even on a loaded machine.
-        let router = try await Self.router(workerPort: workerPort, heartbeatTimeoutMs: 10_000,
+        // The stopped worker must outlive the queue checks below even on a loaded machine: with 10 s,
+        // a clean-clone `.ci/run` (every suite in parallel on 2 cores) once dropped it first (503).
+        let router = try await Self.router(workerPort: workerPort, heartbeatTimeoutMs: 30_000,
                                            extra: ["--api-key-file", keys, "--max-queue", "1", "--max-body-bytes", "4096"])
         defer { router.kill() }
         let worker = try SpeculaChild.worker(routerPort: workerPort, name: "errors-worker", extra: ["--max-running", "1"])
