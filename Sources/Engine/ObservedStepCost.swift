@@ -10,17 +10,23 @@ import Foundation
 /// drafts that do not pay. Each step's seconds are compared with the curve's prediction for its token
 /// count and context, and a running mean of log(observed / predicted) is kept per measured token count
 /// (the bucket of the curve point at or above it). A bucket's correction applies once it has a few
-/// observations. A bucket the engine has not visited enough takes the correction of the nearest one
-/// that it has: the policy weighs the step it runs anyway (observed, often 1.2-1.3x the curve on the
-/// 1B shape) against bigger verification steps (rarely observed), and correcting only the first made
-/// drafts look 20% cheaper than they were. Without any observed bucket the curve holds.
+/// observations.
+///
+/// A bucket the engine has not visited enough is priced at the curve, or lower when its nearest
+/// visited bucket runs faster than the curve says: never higher. Only a visited bucket can correct
+/// itself, so an unvisited one must look at least as cheap as the evidence allows, or the policy may
+/// never try it. A worker that measured its curve while the machine was busy (a test worker among a
+/// parallel test run) can get bigger steps priced too high against the plain step; carrying the plain
+/// step's correction of 3x over to them kept that worker from ever drafting. The price of this: where
+/// the plain step runs slower than the curve (1.2-1.3x on the 1B shape) bigger steps look that much
+/// cheaper until the policy has run a few of them.
 struct ObservedStepCost {
     let curve: StepCostModel
     /// Per curve point: running mean of log(observed / predicted), and how many steps it has seen.
     private var logRatio: [Double]
     private var observations: [Int]
-    /// Per curve point: the factor in use (its own, or its nearest observed neighbour's), kept current
-    /// by `observe` because the policy asks for it dozens of times per step.
+    /// Per curve point: the factor in use (its own, or at most 1 from its nearest observed neighbour),
+    /// kept current by `observe` because the policy asks for it dozens of times per step.
     private var factors: [Double]
 
     /// Steps a bucket needs before its correction is used.
@@ -45,7 +51,7 @@ struct ObservedStepCost {
     }
 
     /// The learned factor for steps of `n` tokens: its bucket's, else the nearest observed bucket's
-    /// (the smaller on a tie), else 1.
+    /// (the smaller bucket on a tie) when that is below 1, else 1.
     func correction(tokens n: Int) -> Double {
         factors[bucket(n)]
     }
@@ -56,7 +62,7 @@ struct ObservedStepCost {
             search: for distance in 0..<logRatio.count {
                 for candidate in [b - distance, b + distance]
                 where logRatio.indices.contains(candidate) && observations[candidate] >= Self.minimumObservations {
-                    factors[b] = exp(logRatio[candidate])
+                    factors[b] = candidate == b ? exp(logRatio[b]) : min(1, exp(logRatio[candidate]))
                     break search
                 }
             }

@@ -14,19 +14,40 @@ import Testing
         #expect(abs(costs.cost(tokens: 8) - 0.015) < 1e-9)
     }
 
-    @Test func anUnvisitedBucketTakesTheNearestVisitedBucketsCorrection() {
+    @Test func anUnvisitedBucketIsNeverPricedAboveTheCurve() {
         var costs = ObservedStepCost(curve: curve)
         for _ in 0..<20 { costs.observe(tokens: 6, contextTokens: 0, seconds: 0.020) }
-        // 6 tokens fall in the bucket of the curve point 8 (2..8): all of it is now twice the curve, and
-        // so are the buckets no step has measured, so a bigger step is not made to look cheap.
+        // 6 tokens fall in the bucket of the curve point 8 (2..8): all of it is now twice the curve.
         #expect(abs(costs.correction(tokens: 2) - 2) < 1e-9)
         #expect(abs(costs.correction(tokens: 8) - 2) < 1e-9)
-        #expect(abs(costs.correction(tokens: 1) - 2) < 1e-9)
-        #expect(abs(costs.correction(tokens: 12) - 2) < 1e-9)
+        // The others keep the curve: only trying them can show what they cost.
+        #expect(costs.correction(tokens: 1) == 1)
+        #expect(costs.correction(tokens: 12) == 1)
+    }
+
+    @Test func anUnvisitedBucketTakesAFasterNeighboursCorrection() {
+        var costs = ObservedStepCost(curve: curve)
+        for _ in 0..<20 { costs.observe(tokens: 6, contextTokens: 0, seconds: 0.005) }
+        // Steps run at half the curve (it was measured on a busy machine): so would the unvisited ones,
+        // and pricing them at the curve would make them look twice what they cost next to these.
+        #expect(abs(costs.correction(tokens: 8) - 0.5) < 1e-9)
+        #expect(abs(costs.correction(tokens: 1) - 0.5) < 1e-9)
+        #expect(abs(costs.correction(tokens: 12) - 0.5) < 1e-9)
         // A visited bucket keeps its own.
-        for _ in 0..<20 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.030) }
-        #expect(abs(costs.correction(tokens: 12) - 1.5) < 1e-9)
-        #expect(abs(costs.correction(tokens: 8) - 2) < 1e-9)
+        for _ in 0..<20 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.015) }
+        #expect(abs(costs.correction(tokens: 12) - 0.75) < 1e-9)
+        #expect(abs(costs.correction(tokens: 8) - 0.5) < 1e-9)
+    }
+
+    /// A worker whose curve was measured on a busy machine: a lucky 1-token point, the rest slowed.
+    /// Plain steps then run at 3x the curve's 1-token cost; a draft step must still be tried.
+    @Test func aBadlyMeasuredCurveDoesNotStopDrafting() {
+        let busy = StepCostModel(tokens: [1, 2, 8], seconds: [0.001, 0.003, 0.012], secondsPerTokenContext: 0)
+        var costs = ObservedStepCost(curve: busy)
+        for _ in 0..<20 { costs.observe(tokens: 1, contextTokens: 0, seconds: 0.003) }
+        let counts = BudgetPolicy(costs: costs).allocate(gains: [[0.99, 0.99, 0.99, 0.99]], contexts: [0], draftSeconds: [0],
+                                                         plainTokens: 1, baseTokens: 1, baseContext: 0, limit: 4)
+        #expect(counts != [0])
     }
 
     @Test func withoutVisitedBucketsTheCurveHolds() {
