@@ -13,22 +13,32 @@ extension InferenceEngine {
         // would copy its scratch buffers on every step.
         guard let costs = stepCosts, let cap = speculation?.maxDraftsPerRequest, limit > 0 else { return }
         let started = monotonicSeconds()
+        let autoDecoding = decoding.contains { id in
+            if case .auto = requests[id]?.request.speculation { return true } else { return false }
+        }
+        let context = decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }
         var affordableCount: Int?
         // Computed once, and only when an `auto` request drafts: it weighs dozens of step costs.
         func affordable() -> Int {
             if let affordableCount { return affordableCount }
-            let count = affordableDrafts(decodingCount: decoding.count, costs: costs, cap: cap)
+            let count = DraftCost.affordableDrafts(decoding: decoding.count, costs: costs, cap: cap)
             affordableCount = count
             return count
         }
-        // Asked only when some request is `auto`, so the guard's arms count only steps it decided.
-        let asksGuard = speedGuard != nil && decoding.contains { id in
-            if case .auto = requests[id]?.request.speculation { return true } else { return false }
+        var autoAllowed = false
+        if autoDecoding {
+            if !draftCost.canPay(decoding: decoding.count, context: context, costs: costs, cap: cap) {
+                draftCost.ruledOut()
+            } else if speedGuard != nil {
+                // Asked only when `auto` requests could draft, so its arms count only the steps it decided.
+                autoAllowed = speedGuard!.allowsDrafts(decoding: decoding.count)
+                guardAllowedDrafts = autoAllowed
+            } else {
+                autoAllowed = true
+            }
         }
-        let autoAllowed = asksGuard ? speedGuard!.allowsDrafts(decoding: decoding.count) : true
-        if asksGuard { guardAllowedDrafts = autoAllowed }
         for id in decoding {
-            guard let state = requests[id], let draftState = state.draftState else { continue }
+            guard let state = requests[id], state.draftState != nil else { continue }
             let room = model.maxContext - state.computed - 2
             let budget: Int
             switch state.request.speculation {
@@ -39,9 +49,11 @@ extension InferenceEngine {
                 budget = min(cap ?? affordable(), affordable(), room)
             }
             guard budget > 0 else { continue }
+            state.draftState!.catchUp()
             var tree = DraftTree()
             let draftStarted = monotonicSeconds()
-            speculation!.drafter.draft(state: draftState, budget: budget, into: &tree)
+            speculation!.drafter.draft(state: state.draftState!, budget: budget, into: &tree)
+            draftCost.record(seconds: monotonicSeconds() - draftStarted)
             guard !tree.isEmpty else { continue }
             let calibration = state.calibration
             drafts.append(StepDraft(request: id, tree: tree, used: 0,
@@ -50,8 +62,8 @@ extension InferenceEngine {
                                     draftSeconds: monotonicSeconds() - draftStarted))
         }
         statistics.draftSeconds += monotonicSeconds() - started
-        allocate(limit: limit, decoding: decoding, baseTokens: decoding.count + prefillTokens,
-                 baseContext: decoding.reduce(0) { $0 + (requests[$1]?.computed ?? 0) }, costs: costs)
+        allocate(limit: limit, decoding: decoding, baseTokens: decoding.count + prefillTokens, baseContext: context,
+                 costs: costs)
     }
 
     /// Fixed budgets take their drafts as drafted; `auto` ones share what the policy finds worth its cost.
@@ -82,18 +94,6 @@ extension InferenceEngine {
             let negligible = drafts[index].draftSeconds < DraftBackoff.negligibleShare * share
             requests[drafts[index].request]?.draftBackoff.record(kept: counts[slot] > 0, negligible: negligible)
         }
-    }
-
-    /// Drafts per request worth building at this batch size: the largest s for which a step of
-    /// d·(1 + s) tokens costs no more than d·(1 + 0.9·s) tokens' worth of single steps would, i.e. even
-    /// near-certain drafts could still pay. Past it drafting is wasted work.
-    func affordableDrafts(decodingCount d: Int, costs: ObservedStepCost, cap: Int) -> Int {
-        let base = costs.cost(tokens: max(d, 1))
-        var best = 0
-        for s in 1...max(cap, 1) where costs.cost(tokens: max(d, 1) * (1 + s)) <= base * (1 + 0.9 * Double(s)) {
-            best = s
-        }
-        return min(best, cap)
     }
 
     /// Accepts the longest draft path the model agrees with (greedy) or exact rejection sampling, keeps

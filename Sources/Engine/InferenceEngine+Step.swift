@@ -21,16 +21,22 @@ extension InferenceEngine {
                 statistics.stepSeconds += elapsed
                 statistics.generatedTokens += emitted
                 // A request's first token of the step sits at its cached length.
-                stepCosts?.observe(tokens: batch.count, contextTokens: batch.positions.reduce(0) { $0 + Int($1) },
-                                   sequenceContext: plan.reduce(0) { $0 + Int(batch.positions[$1.start]) },
-                                   seconds: elapsed - (statistics.draftSeconds - draftedBefore))
+                let contextTokens = batch.positions.reduce(0) { $0 + Int($1) }
+                let sequenceContext = plan.reduce(0) { $0 + Int(batch.positions[$1.start]) }
+                let drafting = statistics.draftSeconds - draftedBefore
+                // What the step was expected to cost, from what steps like it have cost so far.
+                let expected = (stepCosts?.cost(tokens: batch.count, contextTokens: contextTokens,
+                                                sequenceContext: sequenceContext) ?? 0) + drafting
+                stepCosts?.observe(tokens: batch.count, contextTokens: contextTokens, sequenceContext: sequenceContext,
+                                   seconds: elapsed - drafting)
                 if plan.allSatisfy(\.decodes) {
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted
                     // The arms are the guard's two answers, whatever the policy then chose: a step
                     // that drafted and kept nothing still paid for drafting, and that is `auto`'s cost.
                     if let allowed = guardAllowedDrafts {
-                        speedGuard?.observe(decoding: plan.count, drafted: allowed, tokens: emitted, seconds: elapsed)
+                        speedGuard?.observe(decoding: plan.count, drafted: allowed, tokens: emitted, seconds: elapsed,
+                                            expected: expected)
                     }
                 }
                 return events
@@ -195,7 +201,7 @@ extension InferenceEngine {
             state.tokens.append(token)
             state.generated += 1
             state.sampler.record(token)
-            state.draftState?.append(Int32(token))
+            state.draftState?.appendLater(Int32(token))
             let output = state.output.push(token, logprob: logprobs?[index])
             sent.ids += output.ids
             sent.text += output.text

@@ -43,6 +43,8 @@ public final class InferenceEngine {
     var drafts: [StepDraft] = []
     /// Acceptance by drafter probability, learned from this engine's verifications.
     var acceptanceCurve = AcceptanceCurve()
+    /// Drafting time per request, and the batch sizes at which drafts can pay for it.
+    var draftCost = DraftCost()
     let work: UnsafeMutableBufferPointer<Float>
     public internal(set) var statistics = EngineStatistics()
 

@@ -43,7 +43,7 @@ final class RequestState {
         for token in request.producedIDs { sampler.record(token) }
         output = OutputGate(tokenizer: tokenizer, priorIDs: request.promptIDs + request.producedIDs, stopStrings: request.stopStrings)
         if request.speculation != .off {
-            draftState = RequestDraftState(prompt: tokens.map { Int32($0) })
+            draftState = RequestDraftState(deferring: tokens.map { Int32($0) })
         }
     }
 

@@ -22,11 +22,17 @@ public struct CountTrie: Sendable {
     /// An empty trie (root only, weight 0). `indexed` adds a hash index for tries with wide nodes.
     public init(indexed: Bool = false, capacity: Int = 0) {
         self.indexed = indexed
-        tokens.reserveCapacity(capacity + 1)
-        weights.reserveCapacity(capacity + 1)
-        firstChild.reserveCapacity(capacity + 1)
-        nextSibling.reserveCapacity(capacity + 1)
+        reserveCapacity(capacity + 1)
         reset()
+    }
+
+    /// Makes room for `capacity` nodes in all.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        tokens.reserveCapacity(capacity)
+        weights.reserveCapacity(capacity)
+        firstChild.reserveCapacity(capacity)
+        nextSibling.reserveCapacity(capacity)
+        if indexed { index.reserveCapacity(capacity) }
     }
 
     /// Number of nodes, root included.

@@ -30,6 +30,7 @@ public struct Drafter: Sendable {
         work.reset()
         fanOut.removeAll(keepingCapacity: true)
         fanOut.append(0)
+        assert(state.isCurrent, "catch the request's statistics up before drafting")
         guard budget > 0, state.tokenCount > 0 else { return }
         let c = configuration
         let key = state.lastTokens(c.queryLength)

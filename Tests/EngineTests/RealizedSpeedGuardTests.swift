@@ -15,7 +15,7 @@ import Testing
             let drafts = guard_.allowsDrafts(decoding: decoding)
             if drafts { allowed += 1 }
             let rate = drafts ? draftedRate : plainRate
-            guard_.observe(decoding: decoding, drafted: drafts, tokens: 10, seconds: 10 / rate)
+            guard_.observe(decoding: decoding, drafted: drafts, tokens: 10, seconds: 10 / rate, expected: 10 / rate)
         }
         return allowed
     }
@@ -71,9 +71,29 @@ import Testing
 
     @Test func unusableObservationsAreIgnored() {
         var speed = RealizedSpeedGuard()
-        speed.observe(decoding: 0, drafted: true, tokens: 5, seconds: 1)
-        speed.observe(decoding: 1, drafted: true, tokens: 5, seconds: 0)
-        speed.observe(decoding: 1, drafted: false, tokens: 5, seconds: .infinity)
+        speed.observe(decoding: 0, drafted: true, tokens: 5, seconds: 1, expected: 1)
+        speed.observe(decoding: 1, drafted: true, tokens: 5, seconds: 0, expected: 1)
+        speed.observe(decoding: 1, drafted: false, tokens: 5, seconds: .infinity, expected: 1)
         #expect(speed.buckets.allSatisfy { $0.drafted.samples == 0 && $0.plain.samples == 0 })
+    }
+
+    /// A plain probe stalled for a time slice (5x its expected seconds) is left out, so drafting, measured
+    /// slower, stays off but for probes; the same probe at under the stall ratio (2.9x) counts and flips
+    /// the verdict for a while.
+    @Test func aStalledStepIsLeftOut() {
+        func allowedAfterSlowProbe(seconds: Double) -> (samples: Int, allowed: Int) {
+            var speed = RealizedSpeedGuard()
+            _ = run(&speed, steps: 32, decoding: 8, draftedRate: 90, plainRate: 100)
+            let before = speed.buckets[3].plain.samples
+            speed.observe(decoding: 8, drafted: false, tokens: 10, seconds: seconds, expected: 0.1)
+            let added = speed.buckets[3].plain.samples - before
+            return (added, run(&speed, steps: 32, decoding: 8, draftedRate: 90, plainRate: 100))
+        }
+        let stalled = allowedAfterSlowProbe(seconds: 0.5)
+        #expect(stalled.samples == 0)
+        #expect(stalled.allowed <= 2)
+        let slow = allowedAfterSlowProbe(seconds: 0.29)
+        #expect(slow.samples == 1)
+        #expect(slow.allowed > 2)
     }
 }

@@ -51,4 +51,30 @@ import Testing
         #expect(state.trie.nodeCount == 1 + (5...12).reduce(0, +))
         #expect(state.trie.weight(CountTrie.root) == 12)
     }
+
+    /// Counting later, in one go, gives exactly the statistics counting token by token gives.
+    @Test func deferredCountingEqualsCountingAtOnce() {
+        var rng = SystemRandomNumberGenerator()
+        let prompt = (0..<60).map { _ in Int32.random(in: 1...6, using: &rng) }
+        let output = (0..<40).map { _ in Int32.random(in: 1...6, using: &rng) }
+        var now = RequestDraftState(prompt: prompt, windowLength: 8)
+        var later = RequestDraftState(deferring: prompt, windowLength: 8)
+        #expect(!later.isCurrent && later.tokenCount == 0)
+        for (i, token) in output.enumerated() {
+            now.append(token)
+            later.appendLater(token)
+            // Catch up at irregular points, as drafting steps come.
+            if i % 7 == 3 { later.catchUp() }
+        }
+        later.catchUp()
+        #expect(later.isCurrent)
+        #expect(later.tokenCount == now.tokenCount && later.trie.nodeCount == now.trie.nodeCount)
+        #expect(Array(later.lastTokens(8)) == Array(now.lastTokens(8)))
+        for length in 1..<8 {
+            let context = Array(now.lastTokens(length))
+            #expect(later.nextTokenProbabilities(after: context) == now.nextTokenProbabilities(after: context))
+            #expect(later.suffixNode(length: length).map { later.continuationWeight(of: $0) }
+                    == now.suffixNode(length: length).map { now.continuationWeight(of: $0) })
+        }
+    }
 }
