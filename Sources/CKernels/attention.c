@@ -81,8 +81,14 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_softmax(float *x, size_t n) {
     if (n == 0) return;
     size_t vector_n = n - n % 16;
+    // The maximum is exact in any order, so lanes may take it in parallel (scores are never NaN).
     float m = x[0];
-    for (size_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    if (vector_n > 0) {
+        v16 lanes = load16(x);
+        for (size_t i = 16; i < vector_n; i += 16) lanes = __builtin_elementwise_max(lanes, load16(x + i));
+        for (int j = 0; j < 16; j++) m = lanes[j] > m ? lanes[j] : m;
+    }
+    for (size_t i = vector_n; i < n; i++) m = x[i] > m ? x[i] : m;
     v16 sum = {0};
     for (size_t i = 0; i < vector_n; i += 16) {
         v16 e = vexp16(load16(x + i) - splat16(m));
@@ -102,7 +108,8 @@ void ck_softmax(float *x, size_t n) {
         }
     }
     float inv = 1.0f / total;
-    for (size_t i = 0; i < n; i++) x[i] *= inv;
+    for (size_t i = 0; i < vector_n; i += 16) store16(x + i, load16(x + i) * splat16(inv));
+    for (size_t i = vector_n; i < n; i++) x[i] *= inv;
 }
 
 void ck_prefetch(const void *p, size_t bytes, int near) {

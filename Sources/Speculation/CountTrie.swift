@@ -15,8 +15,8 @@ public struct CountTrie: Sendable {
     private(set) var weights: [Float] = []
     private(set) var firstChild: [Int32] = []
     private(set) var nextSibling: [Int32] = []
-    /// (parent << 32 | token) → child, kept only when `indexed`.
-    private var index: [UInt64: Int32] = [:]
+    /// (parent, token) → child, kept only when `indexed`.
+    private var index = ChildIndex()
     private let indexed: Bool
 
     /// An empty trie (root only, weight 0). `indexed` adds a hash index for tries with wide nodes.
@@ -44,7 +44,7 @@ public struct CountTrie: Sendable {
         weights.removeAll(keepingCapacity: true)
         firstChild.removeAll(keepingCapacity: true)
         nextSibling.removeAll(keepingCapacity: true)
-        if indexed { index.removeAll(keepingCapacity: true) }
+        if indexed { index.removeAll() }
         tokens.append(-1)
         weights.append(0)
         firstChild.append(Self.none)
@@ -58,7 +58,7 @@ public struct CountTrie: Sendable {
 
     /// The child of `node` reached by `token`, or nil.
     public func child(of node: Int32, token: Int32) -> Int32? {
-        if indexed { return index[Self.key(node, token)] }
+        if indexed { return index[node, token] }
         var c = firstChild[Int(node)]
         while c != Self.none {
             if tokens[Int(c)] == token { return c }
@@ -115,7 +115,7 @@ public struct CountTrie: Sendable {
         firstChild.append(Self.none)
         nextSibling.append(firstChild[Int(node)])
         firstChild[Int(node)] = c
-        if indexed { index[Self.key(node, token)] = c }
+        if indexed { index.insert(parent: node, token: token, child: c) }
         return c
     }
 
@@ -124,9 +124,5 @@ public struct CountTrie: Sendable {
         weights[0] += weight
         var node = Self.root
         for t in path { node = descend(from: node, token: t, adding: weight) }
-    }
-
-    @inline(__always) private static func key(_ node: Int32, _ token: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: node)) << 32 | UInt64(UInt32(bitPattern: token))
     }
 }
