@@ -126,21 +126,25 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
         return result
     }
 
-    /// Harvests `count` hits spread evenly over `r`. The suffix-array entries are read in a tight loop
-    /// first, so their cache misses overlap instead of queueing behind the trie updates.
+    /// Harvests `count` hits spread evenly over `r`. The suffix-array entries, then each hit's first
+    /// token, are read in tight loops first, so their cache misses (two per hit, anywhere in the
+    /// corpus) overlap instead of queueing behind the trie updates.
     private func sample(range r: Range<Int>, count: Int, offset: Int, depth: Int, into trie: inout CountTrie) {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { positions in
-            for j in 0..<count { positions[j] = Int(sa[r.lowerBound + j * r.count / count]) + offset }
-            for j in 0..<count { harvest(from: positions[j], depth: depth, into: &trie) }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { scratch in
+            for j in 0..<count { scratch[j] = Int(sa[r.lowerBound + j * r.count / count]) + offset }
+            for j in 0..<count { scratch[count + j] = scratch[j] < tokens.count ? Int(tokens[scratch[j]]) : -1 }
+            for j in 0..<count { harvest(from: scratch[j], first: Int32(scratch[count + j]), depth: depth, into: &trie) }
         }
     }
 
+    /// Follows one hit from `start`, whose token `first` was read already (-1: past the end).
     @inline(__always)
-    private func harvest(from start: Int, depth: Int, into trie: inout CountTrie) {
+    private func harvest(from start: Int, first: Int32, depth: Int, into trie: inout CountTrie) {
         trie.addWeight(1, to: CountTrie.root)
-        var node = CountTrie.root
+        guard first >= 0, first != separator, depth > 0 else { return }
+        var node = trie.descend(from: CountTrie.root, token: first, adding: 1)
         let end = min(start + depth, tokens.count)
-        var i = start
+        var i = start + 1
         while i < end {
             let t = Int32(tokens[i])
             if t == separator { break }
