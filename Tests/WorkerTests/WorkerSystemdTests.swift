@@ -62,7 +62,7 @@ struct WorkerSystemdTests {
 
             // SIGTERM with a request in flight: STOPPING=1, the request runs to its end, exit 0.
             stage = "waiting for the first tokens"
-            connection.send(.assign(WorkerProcessTests.assignment(1, maxTokens: 800, ignoreEOS: true)))
+            connection.send(.assign(WorkerProcessTests.assignment(1, maxTokens: 1000, ignoreEOS: true)))
             // The test router sends nothing unprompted; the worker drops a router it has not heard from for
             // 2 s (the test setting), which a slow debug build can take to generate 800 tokens.
             let keepAlive = Task {
@@ -81,13 +81,14 @@ struct WorkerSystemdTests {
                 }
             }
             // SIGTERM must land while the request runs, however the machine schedules this test: the
-            // worker is frozen, everything it sent is read, and only a request known to be unfinished
-            // (with most of its tokens to go) is drained.
+            // worker is frozen, everything it sent is read, and only a request known to be unfinished is
+            // drained. 1000 tokens (the bundled model's context is 1024) leave the test the widest window;
+            // under a loaded parallel run the worker once made 400 tokens before the test could freeze it.
             stage = "freezing the worker"
             worker.signal(SIGSTOP)
             let sent = try await connection.readUntilQuiet()
             received += sent.tokens
-            #expect(!sent.finished && received < 400, "the worker ran \(received) tokens before the test could stop it")
+            #expect(!sent.finished, "the worker ran all \(received) tokens before the test could stop it")
             stage = "waiting for STOPPING"
             worker.signal(SIGTERM)
             worker.signal(SIGCONT)
@@ -103,7 +104,7 @@ struct WorkerSystemdTests {
                 case let other: throw ProcessError("unexpected \(other) while draining")
                 }
             }
-            #expect(finish?.reason == .length && finish?.completionTokens == 800 && received == 800)
+            #expect(finish?.reason == .length && finish?.completionTokens == 1000 && received == 1000)
             stage = "waiting for the exit"
             #expect(try await worker.waitForExit(within: .seconds(60)) == 0)
             #expect(seen.filter { $0["STOPPING"] != nil }.count == 1)
