@@ -53,13 +53,13 @@ extension InferenceEngine {
             var tree = DraftTree()
             let draftStarted = monotonicSeconds()
             speculation!.drafter.draft(state: state.draftState!, budget: budget, into: &tree)
-            draftCost.record(seconds: monotonicSeconds() - draftStarted)
+            let draftSeconds = monotonicSeconds() - draftStarted
+            draftCost.record(seconds: draftSeconds)
             guard !tree.isEmpty else { continue }
             let calibration = state.calibration
             drafts.append(StepDraft(request: id, tree: tree, used: 0,
                                     gains: tree.probabilities.map { acceptanceCurve.acceptance(Double($0)) * calibration },
-                                    context: state.computed,
-                                    draftSeconds: monotonicSeconds() - draftStarted))
+                                    context: state.computed, draftSeconds: draftSeconds))
         }
         statistics.draftSeconds += monotonicSeconds() - started
         allocate(limit: limit, decoding: decoding, baseTokens: decoding.count + prefillTokens, baseContext: context,

@@ -58,15 +58,22 @@ struct ObservedStepCost {
 
     private mutating func updateFactors() {
         for b in factors.indices {
-            factors[b] = 1
-            search: for distance in 0..<logRatio.count {
-                for candidate in [b - distance, b + distance]
-                where logRatio.indices.contains(candidate) && observations[candidate] >= Self.minimumObservations {
-                    factors[b] = candidate == b ? exp(logRatio[b]) : min(1, exp(logRatio[candidate]))
-                    break search
-                }
+            guard let nearest = nearestVisited(b) else {
+                factors[b] = 1
+                continue
             }
+            factors[b] = nearest == b ? exp(logRatio[b]) : min(1, exp(logRatio[nearest]))
         }
+    }
+
+    /// The bucket nearest to `b` with enough observations (the smaller one on a tie; `b` itself first).
+    private func nearestVisited(_ b: Int) -> Int? {
+        func visited(_ c: Int) -> Bool { logRatio.indices.contains(c) && observations[c] >= Self.minimumObservations }
+        for distance in 0..<logRatio.count {
+            if visited(b - distance) { return b - distance }
+            if visited(b + distance) { return b + distance }
+        }
+        return nil
     }
 
     /// Records one step: `seconds` it took, without drafting (the policy counts drafting separately).

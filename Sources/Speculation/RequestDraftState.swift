@@ -25,11 +25,8 @@ public struct RequestDraftState: Sendable {
 
     /// Counts every window of `prompt` (windowLength trie steps per token).
     public init(prompt: some Sequence<Int32>, windowLength: Int = 16) {
-        self.windowLength = max(2, windowLength)
-        trie = CountTrie(indexed: true, capacity: prompt.underestimatedCount * self.windowLength)
-        open.reserveCapacity(self.windowLength)
-        tail.reserveCapacity(4 * self.windowLength)
-        append(accepted: prompt)
+        self.init(deferring: prompt, windowLength: windowLength)
+        catchUp()
     }
 
     /// A state whose prompt is counted only at the first `catchUp`: a request that never drafts (its
@@ -37,6 +34,8 @@ public struct RequestDraftState: Sendable {
     public init(deferring prompt: some Sequence<Int32>, windowLength: Int = 16) {
         self.windowLength = max(2, windowLength)
         trie = CountTrie(indexed: true)
+        open.reserveCapacity(self.windowLength)
+        tail.reserveCapacity(4 * self.windowLength)
         deferred = Array(prompt)
     }
 
