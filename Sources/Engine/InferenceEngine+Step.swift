@@ -27,6 +27,10 @@ extension InferenceEngine {
                 // What the step was expected to cost, from what steps like it have cost so far.
                 let expected = (stepCosts?.cost(tokens: batch.count, contextTokens: contextTokens,
                                                 sequenceContext: sequenceContext) ?? 0) + drafting
+                // What a plain step of the same requests costs now (before this step teaches the model):
+                // the unit of the speed guard's arms.
+                let plainSeconds = guardAllowedDrafts == nil ? nil
+                    : stepCosts?.cost(tokens: plan.count, contextTokens: sequenceContext, sequenceContext: sequenceContext)
                 stepCosts?.observe(tokens: batch.count, contextTokens: contextTokens, sequenceContext: sequenceContext,
                                    seconds: elapsed - drafting)
                 if plan.allSatisfy(\.decodes) {
@@ -34,9 +38,9 @@ extension InferenceEngine {
                     statistics.decodeTokens += emitted
                     // The arms are the guard's two answers, whatever the policy then chose: a step
                     // that drafted and kept nothing still paid for drafting, and that is `auto`'s cost.
-                    if let allowed = guardAllowedDrafts {
+                    if let allowed = guardAllowedDrafts, let plainSeconds {
                         speedGuard?.observe(decoding: plan.count, drafted: allowed, tokens: emitted, seconds: elapsed,
-                                            expected: expected)
+                                            expected: expected, plainSeconds: plainSeconds)
                     }
                 }
                 return events

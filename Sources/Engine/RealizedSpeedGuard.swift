@@ -4,24 +4,42 @@
 /// The budget policy plans with estimates (the drafter's calibrated probabilities, the step-cost
 /// curve). Where extra tokens cost almost what they can win (a small model whose steps are
 /// compute-bound, or large batches) the estimates' errors decide, and a plan that looked good can lose.
-/// This guard measures the outcome: tokens per second of decode-only steps, as a moving average per
-/// batch-size bucket and per arm (drafted or plain). When the drafted arm is measured slower, `auto`
-/// drafts are switched off for that bucket; a probe step now and then still tries the arm not in
-/// use, so both measurements stay current as contexts grow or the machine's load changes. Probes are
-/// rarer the wider the measured margin: a probe step costs the margin, and a wide one takes long to
-/// close (1B shape, batch 1: drafted steps ran at 2.8x plain ones, so a plain probe every 16 steps
-/// gave up about 4%).
+/// This guard measures the outcome per batch-size bucket and per arm (drafted or plain): a moving
+/// average of decode speed. When the drafted arm is measured slower, `auto` drafts are switched off
+/// for that bucket; a probe step now and then still tries the arm not in use, so both measurements
+/// stay current as contexts grow.
+///
+/// Speed is measured against the price of a plain step now (the corrected step-cost curve, which
+/// follows the machine within a few dozen steps): a step that emits e tokens in t seconds, where a
+/// plain step of its d requests is priced p, scores e·p/d over t. Raw tokens per second compared arms
+/// measured at different times: the arm not in use is seen only on probes, hundreds of steps apart,
+/// and this VM runs 1.5x slower for seconds to minutes at a time. A slow spell that began after the
+/// last probe made the arm in use look worse than it was, and the guard switched arms for nothing.
+///
+/// Drafted steps win in bursts (a request copying a line: 6-8 tokens in one step, then nothing for
+/// a while), so the average spans about 50 steps, and drafts stay on unless measured `tolerance`
+/// slower: where a step that drafts and keeps nothing costs what a plain one does (bundled model,
+/// batch 1), a quiet spell is a tie, and a tie settled for plain steps gave up the next burst.
+///
+/// Probes are rarer the wider the measured margin: a probe step costs the margin, and a wide one
+/// takes long to close (1B shape, batch 1: drafted steps ran at 2.8x plain ones, so a plain probe
+/// every 16 steps gave up about 4%). They also back off: each probe step whose own speed upholds the
+/// verdict doubles the interval, up to `maximumBackedOffInterval`. Where drafts can never win
+/// (bundled model, batch 16) a drafted probe every 17–19 steps cost about 2% of the run, and the 30th
+/// said what the first did. A probe that argues against the verdict, or a verdict that turns, starts
+/// over at the short interval, so a few quick probes can move the average.
 struct RealizedSpeedGuard {
-    /// Tokens and seconds, decayed per observation: their ratio is a recent tokens-per-second.
+    /// Plain-step seconds' worth of tokens emitted, and seconds taken, decayed per observation: their
+    /// ratio is a recent speed relative to plain decoding's predicted speed.
     struct Rate {
-        var tokens = 0.0
+        var work = 0.0
         var seconds = 0.0
         var samples = 0
 
-        var value: Double { seconds > 0 ? tokens / seconds : 0 }
+        var value: Double { seconds > 0 ? work / seconds : 0 }
 
-        mutating func add(tokens: Int, seconds: Double) {
-            self.tokens = RealizedSpeedGuard.decay * self.tokens + Double(tokens)
+        mutating func add(work: Double, seconds: Double) {
+            self.work = RealizedSpeedGuard.decay * self.work + work
             self.seconds = RealizedSpeedGuard.decay * self.seconds + seconds
             samples += 1
         }
@@ -32,10 +50,16 @@ struct RealizedSpeedGuard {
         var plain = Rate()
         var steps = 0
         var sinceProbe = 0
+        /// Probes in a row whose speed upheld the verdict; each doubles the interval.
+        var heldProbes = 0
+        /// The verdict (drafts win) at the last step, to start probing over when it turns.
+        var draftsWon: Bool?
     }
 
-    /// Weight of the past per observation (about the last 20 steps of an arm count).
-    static let decay = 0.95
+    /// Weight of the past per observation (about the last 50 steps of an arm count).
+    static let decay = 0.98
+    /// How much slower the drafted arm may measure and still be used: ties go to the policy's plan.
+    static let tolerance = 0.02
     /// Observations each arm needs before the comparison is trusted. Few, because learning is paid
     /// for: half its steps take the losing arm, and a batch of 16 requests of 64 tokens lasts only
     /// about 64 steps (1B shape: with 6 samples and one plain step in four, learning alone lost 5%).
@@ -44,10 +68,20 @@ struct RealizedSpeedGuard {
     /// interval grows with the square of their ratio, up to `maximumProbeInterval`.
     static let probeInterval = 16
     static let maximumProbeInterval = 128
+    /// The longest interval held probes back off to: a losing arm's probes then cost under 1% even
+    /// when each costs a whole step, and a verdict gone stale (drafts start to win as contexts grow) is
+    /// noticed within a few hundred steps.
+    static let maximumBackedOffInterval = 256
 
     /// Steps between probes when the faster arm is `margin` (≥ 1) times the slower.
     static func probeInterval(margin: Double) -> Int {
         Int(min(Double(probeInterval) * margin * margin, Double(maximumProbeInterval)))
+    }
+
+    /// Steps between probes at `margin`, after `held` probes in a row upheld the verdict.
+    static func probeInterval(margin: Double, held: Int) -> Int {
+        let base = probeInterval(margin: margin)
+        return min(base << min(held, 8), max(base, maximumBackedOffInterval))
     }
 
     private(set) var buckets = Array(repeating: Bucket(), count: 7)
@@ -75,32 +109,56 @@ struct RealizedSpeedGuard {
             return buckets[b].steps % 2 == 1
         }
         let fast = max(bucket.drafted.value, bucket.plain.value), slow = min(bucket.drafted.value, bucket.plain.value)
+        let draftsWin = Self.draftsWin(bucket)
+        if bucket.draftsWon != draftsWin {
+            buckets[b].draftsWon = draftsWin
+            buckets[b].heldProbes = 0
+            buckets[b].sinceProbe = 0
+        }
         buckets[b].sinceProbe += 1
-        let probe = buckets[b].sinceProbe >= Self.probeInterval(margin: slow > 0 ? fast / slow : 8)
+        let interval = Self.probeInterval(margin: slow > 0 ? fast / slow : 8, held: buckets[b].heldProbes)
+        let probe = buckets[b].sinceProbe >= interval
         if probe { buckets[b].sinceProbe = 0 }
-        let draftsWin = bucket.drafted.value >= bucket.plain.value
         return draftsWin != probe
+    }
+
+    static func draftsWin(_ bucket: Bucket) -> Bool {
+        bucket.drafted.value >= (1 - tolerance) * bucket.plain.value
     }
 
     /// A step that took more than this many times its expected seconds was stalled by something else.
     static let stallRatio = 3.0
 
     /// Records a decode-only step: whether it verified drafts, tokens emitted, seconds including
-    /// drafting, and the seconds the step-cost model expected of it (drafting included).
+    /// drafting, the seconds the step-cost model expected of it (drafting included), and the seconds
+    /// it prices a plain step of the same requests at now.
     ///
     /// A stalled step is left out: on a shared machine a compute thread descheduled for a time slice
     /// costs a small model's step several times over (bundled model, batch 8: 6 ms against 1.2 ms, about
     /// one step in a hundred). Such a step says nothing about either arm, and in the arm that only
     /// probes see, one of them outweighed every other sample for hundreds of steps: two stalled plain
     /// probes made drafting look 25% faster for a whole run where it was 5% slower.
-    mutating func observe(decoding: Int, drafted: Bool, tokens: Int, seconds: Double, expected: Double) {
-        guard decoding > 0, seconds > 0, seconds.isFinite else { return }
+    mutating func observe(decoding: Int, drafted: Bool, tokens: Int, seconds: Double, expected: Double,
+                          plainSeconds: Double) {
+        guard decoding > 0, seconds > 0, seconds.isFinite, plainSeconds > 0, plainSeconds.isFinite else { return }
         if expected > 0 && seconds > Self.stallRatio * expected { return }
         let b = Self.bucket(decoding: decoding)
+        let bucket = buckets[b]
+        let work = Double(tokens) * plainSeconds / Double(decoding)
+        if bucket.drafted.samples >= Self.minimumSamples && bucket.plain.samples >= Self.minimumSamples {
+            let draftsWin = Self.draftsWin(bucket)
+            if drafted != draftsWin {
+                // A probe: judged by its own speed, not the average it moves only a little.
+                let speed = work / seconds
+                let upholds = drafted ? speed < (1 - Self.tolerance) * bucket.plain.value
+                    : (1 - Self.tolerance) * speed <= bucket.drafted.value
+                buckets[b].heldProbes = upholds ? bucket.heldProbes + 1 : 0
+            }
+        }
         if drafted {
-            buckets[b].drafted.add(tokens: tokens, seconds: seconds)
+            buckets[b].drafted.add(work: work, seconds: seconds)
         } else {
-            buckets[b].plain.add(tokens: tokens, seconds: seconds)
+            buckets[b].plain.add(work: work, seconds: seconds)
         }
     }
 }
