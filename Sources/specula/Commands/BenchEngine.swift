@@ -14,7 +14,10 @@ struct BenchEngine: ParsableCommand {
             tok/s counts every generated token over the whole run (prefill included). decode tok/s counts \
             the tokens emitted by steps that carried no prompt tokens, over those steps' time: the \
             decoding speed that speculation changes, apart from prefill, which costs the same either way. \
-            "x off" is the ratio of decode tok/s to the off run's at the same batch size.
+            "x off" is the ratio of decode tok/s to the off run's at the same batch size (fastest run of \
+            each with --repeat). "paired" is the median, over the --repeat rounds, of each round's ratio \
+            to the off run just before it: runs side by side share the machine's state, which on a \
+            shared machine the fastest runs of two modes need not.
             """)
 
     @OptionGroup var modelOption: ModelOption
@@ -45,6 +48,8 @@ struct BenchEngine: ParsableCommand {
         let draft_ms_per_step: Double
         let outputs_match_off: Bool
         let preemptions: Int
+        /// The median over rounds of the decode-rate ratio to the same round's off run.
+        let paired_x_off: Double?
     }
 
     /// "off" | "auto" | Int, as INTERFACES.md has it.
@@ -78,11 +83,12 @@ struct BenchEngine: ParsableCommand {
             FileHandleOutput.standardError.write($0 + "\n")
         }
         print("model \(path), \(promptSet.count) prompts from \(prompts), machine: \(MachineDescription.current)")
-        print("batch  speculate  tokens  seconds   tok/s  decode tok/s  x off  accepted len  draft ms/step  match off")
+        print("batch  speculate  tokens  seconds   tok/s  decode tok/s  x off  paired  accepted len  draft ms/step  match off")
         var rows: [Row] = []
         for batchSize in batchSizes {
             // Fastest run per mode; greedy outputs must equal the off run's in every round.
             var best: [Run?] = Array(repeating: nil, count: modes.count)
+            var rates: [[Double]] = Array(repeating: [], count: modes.count)
             var matches = Array(repeating: true, count: modes.count)
             var offOutputs: [UInt64: [Int]]?
             for _ in 0..<max(1, `repeat`) {
@@ -91,9 +97,11 @@ struct BenchEngine: ParsableCommand {
                     if mode == .off, offOutputs == nil { offOutputs = run.outputs }
                     matches[m] = matches[m] && (offOutputs.map { $0 == run.outputs } ?? true)
                     if run.decodeRate > best[m]?.decodeRate ?? -1 { best[m] = run }
+                    rates[m].append(run.decodeRate)
                 }
             }
-            let offRate = modes.firstIndex(of: .off).flatMap { best[$0]?.decodeRate }
+            let offIndex = modes.firstIndex(of: .off)
+            let offRate = offIndex.flatMap { best[$0]?.decodeRate }
             for (m, mode) in modes.enumerated() {
                 guard let run = best[m] else { continue }
                 let stats = run.statistics
@@ -102,12 +110,14 @@ struct BenchEngine: ParsableCommand {
                     seconds: run.seconds, tokens_per_second: Double(run.generated) / run.seconds,
                     decode_tokens_per_second: run.decodeRate, mean_accepted_length: stats.speculation.meanAcceptedLength,
                     draft_ms_per_step: stats.steps == 0 ? 0 : stats.draftSeconds * 1e3 / Double(stats.steps),
-                    outputs_match_off: matches[m], preemptions: stats.preemptions)
+                    outputs_match_off: matches[m], preemptions: stats.preemptions,
+                    paired_x_off: offIndex.flatMap { Self.pairedMedian(rates[m], over: rates[$0]) })
                 rows.append(row)
                 let ratio = offRate.map { String(format: "%.2f", run.decodeRate / $0) } ?? "-"
                 print(pad(batchSize, 5) + pad(Self.text(mode), 11) + pad(run.generated, 8)
                       + pad(String(format: "%.2f", run.seconds), 9) + pad(String(format: "%.0f", row.tokens_per_second), 8)
                       + pad(String(format: "%.0f", run.decodeRate), 14) + pad(ratio, 7)
+                      + pad(row.paired_x_off.map { String(format: "%.2f", $0) } ?? "-", 8)
                       + pad(String(format: "%.2f", row.mean_accepted_length), 14)
                       + pad(String(format: "%.3f", row.draft_ms_per_step), 15) + pad(row.outputs_match_off ? "yes" : "NO", 11))
             }
@@ -145,6 +155,14 @@ struct BenchEngine: ParsableCommand {
             events = engine.step()
         }
         return Run(outputs: outputs, statistics: engine.statistics, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The median of `rates[i] / offRates[i]` over rounds i, or nil without rounds.
+    static func pairedMedian(_ rates: [Double], over offRates: [Double]) -> Double? {
+        let ratios = zip(rates, offRates).compactMap { rate, off in off > 0 ? rate / off : nil }.sorted()
+        guard !ratios.isEmpty else { return nil }
+        let middle = ratios.count / 2
+        return ratios.count % 2 == 1 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2
     }
 
     static func label(_ mode: SpeculationMode) -> SpeculateLabel {
