@@ -24,13 +24,15 @@ extension InferenceEngine {
                 let contextTokens = batch.positions.reduce(0) { $0 + Int($1) }
                 let sequenceContext = plan.reduce(0) { $0 + Int(batch.positions[$1.start]) }
                 let drafting = statistics.draftSeconds - draftedBefore
-                // What the step was expected to cost, from what steps like it have cost so far.
-                let expected = (stepCosts?.cost(tokens: batch.count, contextTokens: contextTokens,
-                                                sequenceContext: sequenceContext) ?? 0) + drafting
-                // What a plain step of the same requests costs now (before this step teaches the model):
-                // the unit of the speed guard's arms.
-                let plainSeconds = guardAllowedDrafts == nil ? nil
-                    : stepCosts?.cost(tokens: plan.count, contextTokens: sequenceContext, sequenceContext: sequenceContext)
+                // For the speed guard, priced before this step teaches the cost model: what the step was
+                // expected to cost (drafting included), and what a plain step of the same requests costs
+                // now, the unit of the guard's arms.
+                let guardPrices = guardAllowedDrafts == nil ? nil : stepCosts.map { costs in (
+                    expected: drafting + costs.cost(tokens: batch.count, contextTokens: contextTokens,
+                                                    sequenceContext: sequenceContext),
+                    plain: costs.cost(tokens: plan.count, contextTokens: sequenceContext,
+                                      sequenceContext: sequenceContext)
+                ) }
                 stepCosts?.observe(tokens: batch.count, contextTokens: contextTokens, sequenceContext: sequenceContext,
                                    seconds: elapsed - drafting)
                 if plan.allSatisfy(\.decodes) {
@@ -38,9 +40,9 @@ extension InferenceEngine {
                     statistics.decodeTokens += emitted
                     // The arms are the guard's two answers, whatever the policy then chose: a step
                     // that drafted and kept nothing still paid for drafting, and that is `auto`'s cost.
-                    if let allowed = guardAllowedDrafts, let plainSeconds {
+                    if let allowed = guardAllowedDrafts, let guardPrices {
                         speedGuard?.observe(decoding: plan.count, drafted: allowed, tokens: emitted, seconds: elapsed,
-                                            expected: expected, plainSeconds: plainSeconds)
+                                            expected: guardPrices.expected, plainSeconds: guardPrices.plain)
                     }
                 }
                 return events

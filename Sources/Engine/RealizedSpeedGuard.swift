@@ -37,6 +37,8 @@ struct RealizedSpeedGuard {
         var samples = 0
 
         var value: Double { seconds > 0 ? work / seconds : 0 }
+        /// Whether the arm has enough samples for the comparison to be trusted.
+        var learned: Bool { samples >= RealizedSpeedGuard.minimumSamples }
 
         mutating func add(work: Double, seconds: Double) {
             self.work = RealizedSpeedGuard.decay * self.work + work
@@ -54,6 +56,9 @@ struct RealizedSpeedGuard {
         var heldProbes = 0
         /// The verdict (drafts win) at the last step, to start probing over when it turns.
         var draftsWon: Bool?
+
+        /// Whether both arms have their samples: until then the arms take turns.
+        var learned: Bool { drafted.learned && plain.learned }
     }
 
     /// Weight of the past per observation (about the last 50 steps of an arm count).
@@ -102,10 +107,10 @@ struct RealizedSpeedGuard {
         let b = Self.bucket(decoding: decoding)
         buckets[b].steps += 1
         let bucket = buckets[b]
-        if bucket.drafted.samples < Self.minimumSamples || bucket.plain.samples < Self.minimumSamples {
+        if !bucket.learned {
             // Learning: the arms take turns until each has its samples.
-            if bucket.plain.samples >= Self.minimumSamples { return true }
-            if bucket.drafted.samples >= Self.minimumSamples { return false }
+            if bucket.plain.learned { return true }
+            if bucket.drafted.learned { return false }
             return buckets[b].steps % 2 == 1
         }
         let fast = max(bucket.drafted.value, bucket.plain.value), slow = min(bucket.drafted.value, bucket.plain.value)
@@ -145,7 +150,7 @@ struct RealizedSpeedGuard {
         let b = Self.bucket(decoding: decoding)
         let bucket = buckets[b]
         let work = Double(tokens) * plainSeconds / Double(decoding)
-        if bucket.drafted.samples >= Self.minimumSamples && bucket.plain.samples >= Self.minimumSamples {
+        if bucket.learned {
             let draftsWin = Self.draftsWin(bucket)
             if drafted != draftsWin {
                 // A probe: judged by its own speed, not the average it moves only a little.

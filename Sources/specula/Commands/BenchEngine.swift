@@ -160,9 +160,7 @@ struct BenchEngine: ParsableCommand {
     /// The median of `rates[i] / offRates[i]` over rounds i, or nil without rounds.
     static func pairedMedian(_ rates: [Double], over offRates: [Double]) -> Double? {
         let ratios = zip(rates, offRates).compactMap { rate, off in off > 0 ? rate / off : nil }.sorted()
-        guard !ratios.isEmpty else { return nil }
-        let middle = ratios.count / 2
-        return ratios.count % 2 == 1 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2
+        return ratios.isEmpty ? nil : LatencySummary.percentile(ratios, 50)
     }
 
     static func label(_ mode: SpeculationMode) -> SpeculateLabel {
