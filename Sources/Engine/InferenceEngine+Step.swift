@@ -63,7 +63,7 @@ extension InferenceEngine {
     /// Moves waiting requests to running while the cache can hold their whole current context, keeping
     /// one free block per running request so that decoding does not immediately preempt.
     func admit(_ events: inout [EngineEvent]) {
-        while let id = waiting.first, running.count < configuration.maxRunning, var state = requests[id] {
+        while let id = waiting.first, running.count < configuration.maxRunning, let state = requests[id] {
             let sequence = cache.createSequence()
             let needed = cache.blocksNeeded(sequence, slots: state.tokens.count + 1)
             guard needed + running.count <= cache.freeBlockCount || running.isEmpty,
@@ -91,7 +91,7 @@ extension InferenceEngine {
             events += finish(victim, reason: .length, message: "the KV cache is full")
             return true
         }
-        var state = requests[victim]!
+        let state = requests[victim]!
         cache.release(state.sequence!)
         state.sequence = nil
         state.phase = .waiting
@@ -192,7 +192,7 @@ extension InferenceEngine {
     /// `OutputGate`) and, when it ends, `.finished`. `logprobs`, when the request wants them, is
     /// parallel to `tokens`. Returns (tokens taken, finished).
     func emit(_ tokens: [Int], logprobs: [TokenLogprob]? = nil, for id: UInt64, events: inout [EngineEvent]) -> (Int, Bool) {
-        guard var state = requests[id] else { return (0, true) }
+        guard let state = requests[id] else { return (0, true) }
         var sent = OutputGate.Output()
         var taken = 0
         var reason: FinishReason?

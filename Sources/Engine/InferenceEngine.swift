@@ -132,7 +132,7 @@ public final class InferenceEngine {
     // MARK: - Finishing
 
     func finish(_ id: UInt64, reason: FinishReason, message: String? = nil) -> [EngineEvent] {
-        guard var state = requests.removeValue(forKey: id) else { return [] }
+        guard let state = requests.removeValue(forKey: id) else { return [] }
         if let sequence = state.sequence {
             cache.release(sequence)
             state.sequence = nil
@@ -165,8 +165,8 @@ public struct EngineStatistics: Sendable, Equatable {
     public var draftSeconds = 0.0
 }
 
-/// Monotonic seconds.
-func monotonicSeconds() -> Double {
+/// Monotonic seconds (for timing steps; the benchmarks time their own turns with it too).
+public func monotonicSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9

@@ -33,9 +33,11 @@ final class LoadedModel {
         cache = model.makeCache(budgetMB: kvCacheMB)
     }
 
-    /// A continuous-batching engine over this model and cache.
-    func makeEngine(configuration: InferenceEngine.Configuration = .init(), speculation: SpeculationSetup? = nil) -> InferenceEngine {
-        InferenceEngine(model: model, tokenizer: tokenizer, cache: cache,
+    /// A continuous-batching engine over this model and its cache (or `cache`, for engines that live
+    /// side by side).
+    func makeEngine(configuration: InferenceEngine.Configuration = .init(), speculation: SpeculationSetup? = nil,
+                    cache: PagedKVCache? = nil) -> InferenceEngine {
+        InferenceEngine(model: model, tokenizer: tokenizer, cache: cache ?? self.cache,
                         eosTokens: tokenizer.eosTokenIDs.union(checkpoint.configuration.eosTokenIDs),
                         configuration: configuration, speculation: speculation)
     }

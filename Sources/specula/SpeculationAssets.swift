@@ -69,9 +69,8 @@ enum SpeculationAssets {
         log("measuring this machine's step cost for \(loaded.name) (once; cached at \(path))")
         let model = StepCostModel.measure(model: loaded.model, cache: loaded.cache)
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-        if let data = try? JSONEncoder().encode(model) {
-            FileManager.default.createFile(atPath: path, contents: data)
-        }
+        // Atomic, so a worker starting beside this one reads the whole curve or none of it.
+        try? JSONEncoder().encode(model).write(to: URL(fileURLWithPath: path), options: .atomic)
         return model
     }
 

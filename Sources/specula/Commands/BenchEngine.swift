@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import ServeBenchmark
 import Tokenization
+import Transformer
 
 /// `specula bench engine`: tokens per second of the engine at several batch sizes, speculation off vs on,
 /// in one run, with greedy outputs compared against the `off` run.
@@ -16,8 +17,9 @@ struct BenchEngine: ParsableCommand {
             decoding speed that speculation changes, apart from prefill, which costs the same either way. \
             "x off" is the ratio of decode tok/s to the off run's at the same batch size (fastest run of \
             each with --repeat). "paired" is the median, over the --repeat rounds, of each round's ratio \
-            to the off run just before it: runs side by side share the machine's state, which on a \
-            shared machine the fastest runs of two modes need not.
+            to the off run beside it. The modes of one batch size run side by side, taking turns of \
+            --slice-ms of steps, so that on a shared machine another tenant's slow spell falls on every \
+            mode alike; seconds and tok/s count each mode's own turns.
             """)
 
     @OptionGroup var modelOption: ModelOption
@@ -32,8 +34,10 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "KV cache budget in MB.") var kvCacheMb: Int = 1024
     @Option(help: "Tokens per step.") var maxTokensPerStep: Int = 256
-    @Option(help: "Runs per batch size and mode, interleaved (off, auto, off, auto, ...); each row reports the fastest. Other load on a shared machine only ever slows a run down.")
+    @Option(help: "Rounds per batch size, every mode once in each; each row reports its mode's fastest round. Other load on a shared machine only ever slows a run down.")
     var `repeat`: Int = 1
+    @Option(help: "Milliseconds of steps each mode runs before the next mode's turn (0: each mode runs to the end in turn).")
+    var sliceMs: Double = 50
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
     struct Row: Encodable {
@@ -50,6 +54,8 @@ struct BenchEngine: ParsableCommand {
         let preemptions: Int
         /// The median over rounds of the decode-rate ratio to the same round's off run.
         let paired_x_off: Double?
+        /// Each round's decode-rate ratio to that round's off run, in round order.
+        let rounds_x_off: [Double]?
     }
 
     /// "off" | "auto" | Int, as INTERFACES.md has it.
@@ -84,6 +90,10 @@ struct BenchEngine: ParsableCommand {
         }
         print("model \(path), \(promptSet.count) prompts from \(prompts), machine: \(MachineDescription.current)")
         print("batch  speculate  tokens  seconds   tok/s  decode tok/s  x off  paired  accepted len  draft ms/step  match off")
+        guard sliceMs >= 0 else { throw CLIError("--slice-ms must be 0 or more") }
+        // One cache per mode, kept for the whole run: the modes' engines live side by side, and a cache
+        // mapped afresh for each round would make its first steps pay the page faults.
+        let caches = [loaded.cache] + (1..<modes.count).map { _ in loaded.model.makeCache(budgetMB: kvCacheMb) }
         var rows: [Row] = []
         for batchSize in batchSizes {
             // Fastest run per mode; greedy outputs must equal the off run's in every round.
@@ -92,9 +102,9 @@ struct BenchEngine: ParsableCommand {
             var matches = Array(repeating: true, count: modes.count)
             var offOutputs: [UInt64: [Int]]?
             for _ in 0..<max(1, `repeat`) {
-                for (m, mode) in modes.enumerated() {
-                    let run = measure(loaded, setup: setup, prompts: promptSet, batchSize: batchSize, mode: mode)
-                    if mode == .off, offOutputs == nil { offOutputs = run.outputs }
+                let round = measure(loaded, setup: setup, prompts: promptSet, batchSize: batchSize, modes: modes, caches: caches)
+                for (m, run) in round.enumerated() {
+                    if modes[m] == .off, offOutputs == nil { offOutputs = run.outputs }
                     matches[m] = matches[m] && (offOutputs.map { $0 == run.outputs } ?? true)
                     if run.decodeRate > best[m]?.decodeRate ?? -1 { best[m] = run }
                     rates[m].append(run.decodeRate)
@@ -111,7 +121,8 @@ struct BenchEngine: ParsableCommand {
                     decode_tokens_per_second: run.decodeRate, mean_accepted_length: stats.speculation.meanAcceptedLength,
                     draft_ms_per_step: stats.steps == 0 ? 0 : stats.draftSeconds * 1e3 / Double(stats.steps),
                     outputs_match_off: matches[m], preemptions: stats.preemptions,
-                    paired_x_off: offIndex.flatMap { Self.pairedMedian(rates[m], over: rates[$0]) })
+                    paired_x_off: offIndex.flatMap { Self.pairedMedian(rates[m], over: rates[$0]) },
+                    rounds_x_off: offIndex.map { Self.ratios(rates[m], over: rates[$0]) })
                 rows.append(row)
                 let ratio = offRate.map { String(format: "%.2f", run.decodeRate / $0) } ?? "-"
                 print(pad(batchSize, 5) + pad(Self.text(mode), 11) + pad(run.generated, 8)
@@ -128,7 +139,7 @@ struct BenchEngine: ParsableCommand {
         }
     }
 
-    /// One run of every prompt through a fresh engine.
+    /// One mode's pass over every prompt through a fresh engine.
     struct Run {
         let outputs: [UInt64: [Int]]
         let statistics: EngineStatistics
@@ -137,30 +148,31 @@ struct BenchEngine: ParsableCommand {
         var decodeRate: Double { Double(statistics.decodeTokens) / max(statistics.decodeStepSeconds, 1e-9) }
     }
 
+    /// One round: every mode through a fresh engine over all prompts, the modes taking turns.
     func measure(_ loaded: LoadedModel, setup: SpeculationSetup?, prompts: [BenchPrompts], batchSize: Int,
-                 mode: SpeculationMode) -> Run {
-        let engine = loaded.makeEngine(configuration: .init(maxTokensPerStep: maxTokensPerStep, maxRunning: batchSize),
-                                       speculation: mode == .off ? nil : setup)
-        let started = Date()
-        var outputs: [UInt64: [Int]] = [:]
-        var events: [EngineEvent] = []
-        for (index, prompt) in prompts.enumerated() {
-            events += engine.submit(GenerationRequest(
-                id: UInt64(index), promptIDs: prompt.ids, maxTokens: maxTokens ?? prompt.maxTokens,
-                stopAtEOS: !ignoreEos, speculation: mode))
+                 modes: [SpeculationMode], caches: [PagedKVCache]) -> [Run] {
+        let runs = zip(modes, caches).map { mode, cache in
+            let engine = loaded.makeEngine(configuration: .init(maxTokensPerStep: maxTokensPerStep, maxRunning: batchSize),
+                                           speculation: mode == .off ? nil : setup, cache: cache)
+            let requests = prompts.enumerated().map { index, prompt in
+                GenerationRequest(id: UInt64(index), promptIDs: prompt.ids, maxTokens: maxTokens ?? prompt.maxTokens,
+                                  stopAtEOS: !ignoreEos, speculation: mode)
+            }
+            return BenchModeRun(engine: engine, mode: mode, requests: requests)
         }
-        while true {
-            for case let .tokens(id, ids, _, _) in events { outputs[id, default: []] += ids }
-            guard engine.hasWork else { break }
-            events = engine.step()
-        }
-        return Run(outputs: outputs, statistics: engine.statistics, seconds: Date().timeIntervalSince(started))
+        BenchModeRun.interleave(runs, slice: sliceMs > 0 ? sliceMs / 1000 : .infinity)
+        return runs.map(\.result)
     }
 
     /// The median of `rates[i] / offRates[i]` over rounds i, or nil without rounds.
     static func pairedMedian(_ rates: [Double], over offRates: [Double]) -> Double? {
-        let ratios = zip(rates, offRates).compactMap { rate, off in off > 0 ? rate / off : nil }.sorted()
-        return ratios.isEmpty ? nil : LatencySummary.percentile(ratios, 50)
+        let sorted = ratios(rates, over: offRates).sorted()
+        return sorted.isEmpty ? nil : LatencySummary.percentile(sorted, 50)
+    }
+
+    /// `rates[i] / offRates[i]` for every round i with an off rate.
+    static func ratios(_ rates: [Double], over offRates: [Double]) -> [Double] {
+        zip(rates, offRates).compactMap { rate, off in off > 0 ? rate / off : nil }
     }
 
     static func label(_ mode: SpeculationMode) -> SpeculateLabel {

@@ -1,0 +1,57 @@
+import Engine
+import Foundation
+import Transformer
+
+/// One speculation mode's pass over every prompt at one batch size, in a fresh engine, stepped a time
+/// slice at a time beside the other modes' passes.
+///
+/// Taking turns is what makes the modes comparable on a shared machine: another tenant's slow spell
+/// of a second or two lands on every mode alike, where one mode run to the end before the next gets
+/// it alone. Slices of tens of milliseconds hold many steps each, so a step that follows another
+/// engine's step (whose data pushed this one's out of cache) is rare.
+final class BenchModeRun {
+    let mode: SpeculationMode
+    private let engine: InferenceEngine
+    private(set) var outputs: [UInt64: [Int]] = [:]
+    /// Time spent inside this engine's calls, its slices only.
+    private(set) var seconds = 0.0
+
+    init(engine: InferenceEngine, mode: SpeculationMode, requests: [GenerationRequest]) {
+        self.mode = mode
+        self.engine = engine
+        timed {
+            for request in requests { collect(engine.submit(request)) }
+        }
+    }
+
+    var hasWork: Bool { engine.hasWork }
+
+    /// Steps until `slice` seconds have passed or the work is done (at least one step).
+    func advance(for slice: Double) {
+        let start = monotonicSeconds()
+        repeat {
+            timed { collect(engine.step()) }
+        } while engine.hasWork && monotonicSeconds() - start < slice
+    }
+
+    var result: BenchEngine.Run {
+        BenchEngine.Run(outputs: outputs, statistics: engine.statistics, seconds: seconds)
+    }
+
+    private func timed(_ body: () -> Void) {
+        let start = monotonicSeconds()
+        body()
+        seconds += monotonicSeconds() - start
+    }
+
+    private func collect(_ events: [EngineEvent]) {
+        for case let .tokens(id, ids, _, _) in events { outputs[id, default: []] += ids }
+    }
+
+    /// Runs `runs` to the end, each for `slice` seconds in turn (`.infinity`: one after the other).
+    static func interleave(_ runs: [BenchModeRun], slice: Double) {
+        while runs.contains(where: \.hasWork) {
+            for run in runs where run.hasWork { run.advance(for: slice) }
+        }
+    }
+}
