@@ -8,9 +8,16 @@ import Foundation
 /// whatever else runs now. Those costs grow with the step's token count, so a curve that is right for
 /// plain decoding can be wrong by tens of percent for a verification step, and the policy would buy
 /// drafts that do not pay. Each step's seconds are compared with the curve's prediction for its token
-/// count and context, and a running mean of log(observed / predicted) is kept per measured token count
-/// (the bucket of the curve point at or above it). A bucket's correction applies once it has a few
-/// observations.
+/// count and context: log(observed / predicted) = machine + offset of the step's bucket (the curve
+/// point at or above its token count).
+///
+/// - `machine` is the state of the machine now, a running mean over the recent steps of every learned
+///   bucket: another process's slow spell raises it for all step sizes at once.
+/// - A bucket's `offset` is what its steps cost beyond that, learned from its first few steps and then
+///   slowly. Measured against the machine of its own moments, it does not keep a slow spell: at batch 1
+///   a bucket of big trees first visited while the machine was slow was priced high, so used less, so
+///   corrected less, and a run could lock itself into small trees (mean accepted length 1.3 in one run
+///   and 2.6 in the next, same prompts).
 ///
 /// A bucket the engine has not visited enough is priced at the curve, or lower when its nearest
 /// visited bucket runs faster than the curve says: never higher. Only a visited bucket can correct
@@ -22,24 +29,30 @@ import Foundation
 /// cheaper until the policy has run a few of them.
 struct ObservedStepCost {
     let curve: StepCostModel
-    /// Per curve point: running mean of log(observed / predicted), and how many steps it has seen.
-    private var logRatio: [Double]
+    /// log(observed / predicted) of the recent steps, less their buckets' offsets.
+    private(set) var machine = 0.0
+    /// Per curve point: its steps' mean of log(observed / predicted) - machine, and how many it has seen.
+    private var offset: [Double]
     private var observations: [Int]
     /// Per curve point: the factor in use (its own, or at most 1 from its nearest observed neighbour),
     /// kept current by `observe` because the policy asks for it dozens of times per step.
     private var factors: [Double]
 
-    /// Steps a bucket needs before its correction is used.
+    /// Steps a bucket needs before its correction is used; its offset is their plain mean.
     static let minimumObservations = 8
-    /// Weight of a new step once a bucket is past its first few (an exponential moving average).
+    /// Weight of a new step in the machine's state (a memory of about 20 steps).
     static let weight = 0.05
+    /// Weight of a new step in its bucket's offset once learned (a memory of about 500 of its steps).
+    /// What a bucket costs beyond the machine's state changes slowly, and every step's surprise is
+    /// split between the two in proportion: this way a slow spell is 96% the machine's.
+    static let offsetWeight = 0.002
     /// One step moves a bucket at most this factor: a step stalled by another process (a descheduled
     /// compute thread costs a whole time slice) must not teach the policy that steps are slow.
     static let maximumRatio = 3.0
 
     init(curve: StepCostModel) {
         self.curve = curve
-        logRatio = Array(repeating: 0, count: curve.tokens.count)
+        offset = Array(repeating: 0, count: curve.tokens.count)
         observations = Array(repeating: 0, count: curve.tokens.count)
         factors = Array(repeating: 1, count: curve.tokens.count)
     }
@@ -62,14 +75,15 @@ struct ObservedStepCost {
                 factors[b] = 1
                 continue
             }
-            factors[b] = nearest == b ? exp(logRatio[b]) : min(1, exp(logRatio[nearest]))
+            let own = exp(machine + offset[nearest])
+            factors[b] = nearest == b ? own : min(1, own)
         }
     }
 
     /// The bucket nearest to `b` with enough observations (the smaller one on a tie; `b` itself first).
     private func nearestVisited(_ b: Int) -> Int? {
-        func visited(_ c: Int) -> Bool { logRatio.indices.contains(c) && observations[c] >= Self.minimumObservations }
-        for distance in 0..<logRatio.count {
+        func visited(_ c: Int) -> Bool { offset.indices.contains(c) && observations[c] >= Self.minimumObservations }
+        for distance in 0..<offset.count {
             if visited(b - distance) { return b - distance }
             if visited(b + distance) { return b + distance }
         }
@@ -83,10 +97,13 @@ struct ObservedStepCost {
         let limit = log(Self.maximumRatio)
         let sample = min(max(log(seconds / predicted), -limit), limit)
         let b = bucket(n)
+        // Only a learned offset can tell the machine's part of a step from the bucket's.
+        if observations[b] >= Self.minimumObservations {
+            machine += Self.weight * (sample - offset[b] - machine)
+        }
         observations[b] += 1
-        // A plain mean over the first steps, then a moving average that follows load changes.
-        let rate = max(1 / Double(observations[b]), Self.weight)
-        logRatio[b] += rate * (sample - logRatio[b])
+        let rate = observations[b] <= Self.minimumObservations ? 1 / Double(observations[b]) : Self.offsetWeight
+        offset[b] += rate * (sample - machine - offset[b])
         updateFactors()
     }
 

@@ -29,10 +29,6 @@ final class RequestState {
     var admittedAt = 0
     /// N-gram statistics of prompt and output, when the request speculates.
     var draftState: RequestDraftState?
-    /// Recent accepted and predicted draft tokens (decayed sums, predicted by the engine's acceptance
-    /// curve): their ratio calibrates that curve to how this request actually accepts.
-    var recentAccepted = 0.0
-    var recentPredicted = 0.0
     var draftBackoff = DraftBackoff()
 
     init(request: GenerationRequest, tokenizer: Tokenizer) {
@@ -45,16 +41,6 @@ final class RequestState {
         if request.speculation != .off {
             draftState = RequestDraftState(deferring: tokens.map { Int32($0) })
         }
-    }
-
-    /// Multiplier from the acceptance curve's estimates to this request's observed acceptance (1 until it has history).
-    var calibration: Double {
-        (recentAccepted + 1) / (recentPredicted + 1)
-    }
-
-    func recordVerification(predicted: Double, accepted: Int) {
-        recentAccepted = 0.8 * recentAccepted + Double(accepted)
-        recentPredicted = 0.8 * recentPredicted + predicted
     }
 
     /// Tokens the next step must feed before the request can sample again.

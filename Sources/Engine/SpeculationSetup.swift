@@ -27,7 +27,7 @@ struct StepDraft {
     var tree: DraftTree
     /// Nodes of `tree` verified this step (a prefix).
     var used: Int
-    /// Calibrated expected acceptance of each node (path probability x the request's calibration).
+    /// Expected acceptance of each node (its path probability through the engine's acceptance curve).
     var gains: [Double]
     /// Tokens the request's context holds (for the attention term of the cost).
     let context: Int

@@ -60,7 +60,8 @@ import Testing
         var costs = ObservedStepCost(curve: curve)
         for _ in 0..<50 { costs.observe(tokens: 1, contextTokens: 0, seconds: 0.010) }
         costs.observe(tokens: 1, contextTokens: 0, seconds: 1.0)  // 100x: a descheduled compute thread
-        #expect(costs.correction(tokens: 1) < pow(ObservedStepCost.maximumRatio, ObservedStepCost.weight) + 1e-9)
+        #expect(costs.correction(tokens: 1)
+                < pow(ObservedStepCost.maximumRatio, ObservedStepCost.weight + ObservedStepCost.offsetWeight) + 1e-9)
         #expect(costs.correction(tokens: 1) > 1)
     }
 
@@ -69,6 +70,20 @@ import Testing
         for _ in 0..<20 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.020) }
         for _ in 0..<200 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.030) }
         #expect(abs(costs.correction(tokens: 16) - 1.5) < 0.01)
+    }
+
+    /// A bucket first tried while the machine ran slow is priced at what it costs once the spell is
+    /// over. Priced at the spell's cost, it would be used less, so corrected less.
+    @Test func aBucketLearnedInASlowSpellDoesNotKeepIt() {
+        var costs = ObservedStepCost(curve: curve)
+        for _ in 0..<50 { costs.observe(tokens: 1, contextTokens: 0, seconds: 0.010) }
+        for _ in 0..<200 { costs.observe(tokens: 1, contextTokens: 0, seconds: 0.020) }  // the machine slows 2x
+        // Steps of 8 tokens cost 1.2x what the curve says beyond that.
+        for _ in 0..<ObservedStepCost.minimumObservations { costs.observe(tokens: 8, contextTokens: 0, seconds: 0.024) }
+        #expect(abs(costs.correction(tokens: 8) - 2.4) < 0.05)
+        for _ in 0..<200 { costs.observe(tokens: 1, contextTokens: 0, seconds: 0.010) }  // the spell is over
+        #expect(abs(costs.correction(tokens: 1) - 1) < 0.01)
+        #expect(abs(costs.correction(tokens: 8) - 1.2) < 0.05)
     }
 
     @Test func unusableSamplesAreIgnored() {
