@@ -15,6 +15,12 @@ import Testing
         #expect(BenchEngine.ratios([110, 50], over: [100, 0]) == [1.1])
     }
 
+    @Test func aNegativeSliceIsRefusedBeforeAnythingLoads() throws {
+        let result = try SpeculaProcess.run(["bench", "engine", "--prompts", "/nonexistent.jsonl", "--slice-ms=-1"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--slice-ms must be 0 or more"), "\(result.stderr)")
+    }
+
     /// Engines that take turns step by step (a 1 ms slice is shorter than any step of a debug build)
     /// share the model's buffers: each must still produce exactly what it would alone, and the drafting
     /// one must match off's greedy outputs.

@@ -32,7 +32,7 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "SSSD datastore file (default: the bundled model's, built on first use).") var datastore: String?
     @Flag(help: "Generate exactly max_tokens per prompt, ignoring EOS.") var ignoreEos = false
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
-    @Option(help: "KV cache budget in MB.") var kvCacheMb: Int = 1024
+    @Option(help: "KV cache budget in MB (each mode has its own).") var kvCacheMb: Int = 1024
     @Option(help: "Tokens per step.") var maxTokensPerStep: Int = 256
     @Option(help: "Rounds per batch size, every mode once in each; each row reports its mode's fastest round. Other load on a shared machine only ever slows a run down.")
     var `repeat`: Int = 1
@@ -78,6 +78,7 @@ struct BenchEngine: ParsableCommand {
     }
 
     func run() throws {
+        guard sliceMs >= 0 else { throw CLIError("--slice-ms must be 0 or more") }
         let batchSizes = try parseTokenIDs(batch).filter { $0 > 0 }
         let modes = try speculate.split(separator: ",").map { try SpeculationMode(parsing: String($0)) }
         guard !batchSizes.isEmpty, !modes.isEmpty else { throw CLIError("give at least one --batch and one --speculate") }
@@ -90,7 +91,6 @@ struct BenchEngine: ParsableCommand {
         }
         print("model \(path), \(promptSet.count) prompts from \(prompts), machine: \(MachineDescription.current)")
         print("batch  speculate  tokens  seconds   tok/s  decode tok/s  x off  paired  accepted len  draft ms/step  match off")
-        guard sliceMs >= 0 else { throw CLIError("--slice-ms must be 0 or more") }
         // One cache per mode, kept for the whole run: the modes' engines live side by side, and a cache
         // mapped afresh for each round would make its first steps pay the page faults.
         let caches = [loaded.cache] + (1..<modes.count).map { _ in loaded.model.makeCache(budgetMB: kvCacheMb) }
@@ -158,7 +158,7 @@ struct BenchEngine: ParsableCommand {
                 GenerationRequest(id: UInt64(index), promptIDs: prompt.ids, maxTokens: maxTokens ?? prompt.maxTokens,
                                   stopAtEOS: !ignoreEos, speculation: mode)
             }
-            return BenchModeRun(engine: engine, mode: mode, requests: requests)
+            return BenchModeRun(engine: engine, requests: requests)
         }
         BenchModeRun.interleave(runs, slice: sliceMs > 0 ? sliceMs / 1000 : .infinity)
         return runs.map(\.result)

@@ -1,23 +1,21 @@
 import Engine
 import Foundation
-import Transformer
 
 /// One speculation mode's pass over every prompt at one batch size, in a fresh engine, stepped a time
 /// slice at a time beside the other modes' passes.
 ///
 /// Taking turns is what makes the modes comparable on a shared machine: another tenant's slow spell
 /// of a second or two lands on every mode alike, where one mode run to the end before the next gets
-/// it alone. Slices of tens of milliseconds hold many steps each, so a step that follows another
-/// engine's step (whose data pushed this one's out of cache) is rare.
+/// it alone. On the bundled model a 50 ms slice holds 15-150 steps, so a step that follows another
+/// engine's (whose data pushed this one's out of cache) is rare; on the 1B shape a slice is about one
+/// step, whose weights stream from memory either way.
 final class BenchModeRun {
-    let mode: SpeculationMode
     private let engine: InferenceEngine
     private(set) var outputs: [UInt64: [Int]] = [:]
     /// Time spent inside this engine's calls, its slices only.
     private(set) var seconds = 0.0
 
-    init(engine: InferenceEngine, mode: SpeculationMode, requests: [GenerationRequest]) {
-        self.mode = mode
+    init(engine: InferenceEngine, requests: [GenerationRequest]) {
         self.engine = engine
         timed {
             for request in requests { collect(engine.submit(request)) }
