@@ -128,7 +128,12 @@ struct RealizedSpeedGuard {
     }
 
     static func draftsWin(_ bucket: Bucket) -> Bool {
-        bucket.drafted.value >= (1 - tolerance) * bucket.plain.value
+        draftsWin(drafted: bucket.drafted.value, plain: bucket.plain.value)
+    }
+
+    /// The verdict between two speeds: drafts stay on unless `tolerance` slower.
+    static func draftsWin(drafted: Double, plain: Double) -> Bool {
+        drafted >= (1 - tolerance) * plain
     }
 
     /// A step that took more than this many times its expected seconds was stalled by something else.
@@ -155,8 +160,8 @@ struct RealizedSpeedGuard {
             if drafted != draftsWin {
                 // A probe: judged by its own speed, not the average it moves only a little.
                 let speed = work / seconds
-                let upholds = drafted ? speed < (1 - Self.tolerance) * bucket.plain.value
-                    : (1 - Self.tolerance) * speed <= bucket.drafted.value
+                let upholds = drafted ? !Self.draftsWin(drafted: speed, plain: bucket.plain.value)
+                    : Self.draftsWin(drafted: bucket.drafted.value, plain: speed)
                 buckets[b].heldProbes = upholds ? bucket.heldProbes + 1 : 0
             }
         }
