@@ -48,10 +48,9 @@ struct RouterProcessTests {
         let workerPort = try Self.freePort()
         let keys = try Self.keyFile()
         defer { try? FileManager.default.removeItem(atPath: keys) }
-        // The stopped worker must outlive the queue checks below even on a loaded machine: a clean-clone
-        // `.ci/run` (every suite in parallel on 2 cores) dropped it first (503) once with 10 s and once
-        // with 30 s. The comment on the 429 check says how long they took.
-        let router = try await Self.router(workerPort: workerPort, heartbeatTimeoutMs: 60_000,
+        // The stopped worker must outlive the queue checks below even on a loaded machine (every suite in
+        // parallel on 2 cores); they take a few seconds.
+        let router = try await Self.router(workerPort: workerPort, heartbeatTimeoutMs: 30_000,
                                            extra: ["--api-key-file", keys, "--max-queue", "1", "--max-body-bytes", "4096"])
         defer { router.kill() }
         let worker = try SpeculaChild.worker(routerPort: workerPort, name: "errors-worker", extra: ["--max-running", "1"])
@@ -90,7 +89,11 @@ struct RouterProcessTests {
         let stuck = try Curl.Background(url, json: #"{"model": "pycode-6m", "prompt": "import os", "max_tokens": 20, "ignore_eos": true}"#, headers: auth)
         defer { stuck.kill() }
         try await Self.waitFor("the first request to be assigned") { try metric("specula:num_requests_running") == 1 }
-        let waiting = try Curl.Background(url, json: #"{"model": "pycode-6m", "prompt": "x", "timeout": 1}"#, headers: auth)
+        // Queued for 10 s before its deadline: the poll below must see it waiting. With 1 s, a poll slowed
+        // by the parallel run missed it; it then saw the stuck request requeued once the worker was
+        // dropped, and the check below met no worker (503, 60 s after SIGSTOP, and earlier with 10 and 30 s
+        // heartbeat timeouts, which were blamed for it).
+        let waiting = try Curl.Background(url, json: #"{"model": "pycode-6m", "prompt": "x", "timeout": 10}"#, headers: auth)
         defer { waiting.kill() }
         try await Self.waitFor("the second request to wait") { try metric("specula:num_requests_waiting") == 1 }
         expectError(try Curl.request(url, json: #"{"model": "pycode-6m", "prompt": "x"}"#, headers: auth), 429, "rate_limit_error",
