@@ -1,10 +1,11 @@
 /// (parent node, token) → child node, for `CountTrie`s with wide nodes: an open-addressing hash table
 /// with linear probing.
 ///
-/// A request's trie takes 16 lookups per token it counts (one per open window) and more per draft.
-/// Swift's `Dictionary` hashes each key with SipHash; this table hashes with one multiply (Fibonacci
-/// hashing), which spreads keys made of two small dense integers (node ids are assigned in order,
-/// token ids are below the vocabulary size) evenly over the table's top bits.
+/// A request's trie looks up the children of its wide nodes (the root's, and those of its most
+/// frequent tokens) on most tokens it counts and on every draft. Swift's `Dictionary` hashes each key
+/// with SipHash; this table hashes with one multiply (Fibonacci hashing), which spreads keys made of
+/// two small dense integers (node ids are assigned in order, token ids are below the vocabulary size)
+/// evenly over the table's top bits.
 struct ChildIndex: Sendable {
     private var keys: [UInt64]
     private var values: [Int32]
@@ -48,12 +49,6 @@ struct ChildIndex: Sendable {
         if 2 * (count + 1) > keys.count { grow(to: bits + 1) }
         place(Self.key(parent, token), child)
         count += 1
-    }
-
-    mutating func reserveCapacity(_ capacity: Int) {
-        var needed = bits
-        while (1 << needed) < 2 * capacity { needed += 1 }
-        if needed > bits { grow(to: needed) }
     }
 
     mutating func removeAll() {

@@ -23,14 +23,44 @@ import Testing
         }
     }
 
-    @Test func emptiedAndReservedTablesStayCorrect() {
+    @Test func emptiedTablesStayCorrect() {
         var index = ChildIndex(capacity: 3)
         for t in 0..<100 { index.insert(parent: 0, token: Int32(t), child: Int32(t + 1)) }
         #expect(index[0, 99] == 100)
         index.removeAll()
         #expect(index[0, 99] == nil)
-        index.reserveCapacity(1000)
         index.insert(parent: 7, token: 9, child: 3)
         #expect(index[7, 9] == 3 && index[9, 7] == nil)
+    }
+
+    /// A trie that indexes its wide nodes' children finds exactly what one scanning sibling lists finds,
+    /// before and after nodes become wide, with the same node ids, and after a reset.
+    @Test func anIndexedTrieAnswersLikeAScanningOne() {
+        var rng = SystemRandomNumberGenerator()
+        var indexed = CountTrie(indexed: true), scanning = CountTrie()
+        for round in 0..<2 {
+            for _ in 0..<3000 {
+                // Short paths over a small alphabet near the root make wide nodes; deeper ones stay narrow.
+                let path = (0..<Int.random(in: 1...6, using: &rng)).map { depth in
+                    Int32.random(in: 0..<(depth < 2 ? 40 : 3), using: &rng)
+                }
+                indexed.insert(path)
+                scanning.insert(path)
+            }
+            #expect(indexed.nodeCount == scanning.nodeCount)
+            #expect(scanning.largestChildWeight(of: CountTrie.root) > 0)
+            var differences = 0
+            for node in 0..<Int32(scanning.nodeCount) {
+                for token in Int32(0)..<41 where indexed.child(of: node, token: token) != scanning.child(of: node, token: token) {
+                    differences += 1
+                }
+                if indexed.weight(node) != scanning.weight(node) { differences += 1 }
+            }
+            #expect(differences == 0)
+            if round == 0 {
+                indexed.reset()
+                scanning.reset()
+            }
+        }
     }
 }
