@@ -115,6 +115,6 @@ let package = Package(
         .testTarget(name: "ServeBenchmarkTests", dependencies: ["ServeBenchmark", nioCore, nioPosix, nioHTTP1], swiftSettings: strict),
         // Deploy/: unit files (systemd-analyze verify), install.sh, units started as systemd would.
         .testTarget(name: "DeployTests", dependencies: ["SystemdNotify", "ServingTestSupport", "Wire", "specula"], swiftSettings: strict),
-        .testTarget(name: "SpeculaTests", dependencies: ["specula", "ServingTestSupport", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
+        .testTarget(name: "SpeculaTests", dependencies: ["specula", "Engine", "ServingTestSupport", "ServiceSettings", "CZstd", "CNGHTTP2", "COpenBLAS"], swiftSettings: strict),
     ]
 )

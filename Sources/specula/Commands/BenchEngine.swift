@@ -19,7 +19,10 @@ struct BenchEngine: ParsableCommand {
             each with --repeat). "paired" is the median, over the --repeat rounds, of each round's ratio \
             to the off run beside it. The modes of one batch size run side by side, taking turns of \
             --slice-ms of steps, so that on a shared machine another tenant's slow spell falls on every \
-            mode alike; seconds and tok/s count each mode's own turns.
+            mode alike; seconds and tok/s count each mode's own turns. Each round runs every mode \
+            through a fresh engine, which learns its step costs and when drafts pay from scratch; with \
+            --warmup N each mode's engine first runs the prompts N times unmeasured and then serves \
+            every round, as a worker that has been serving for a while would.
             """)
 
     @OptionGroup var modelOption: ModelOption
@@ -38,6 +41,8 @@ struct BenchEngine: ParsableCommand {
     var `repeat`: Int = 1
     @Option(help: "Milliseconds of steps each mode runs before the next mode's turn (0: each mode runs to the end in turn).")
     var sliceMs: Double = 50
+    @Option(help: "Unmeasured passes over the prompts before the rounds; the modes' engines then persist through every round (0: a fresh engine per round).")
+    var warmup: Int = 0
     @Option(help: "Write the results as JSON to this file.") var json: String?
 
     struct Row: Encodable {
@@ -79,6 +84,7 @@ struct BenchEngine: ParsableCommand {
 
     func run() throws {
         guard sliceMs >= 0 else { throw CLIError("--slice-ms must be 0 or more") }
+        guard warmup >= 0 else { throw CLIError("--warmup must be 0 or more") }
         let batchSizes = try parseTokenIDs(batch).filter { $0 > 0 }
         let modes = try speculate.split(separator: ",").map { try SpeculationMode(parsing: String($0)) }
         guard !batchSizes.isEmpty, !modes.isEmpty else { throw CLIError("give at least one --batch and one --speculate") }
@@ -101,8 +107,14 @@ struct BenchEngine: ParsableCommand {
             var rates: [[Double]] = Array(repeating: [], count: modes.count)
             var matches = Array(repeating: true, count: modes.count)
             var offOutputs: [UInt64: [Int]]?
+            // With --warmup, one engine per mode serves the warm-up passes and then every round.
+            let warmEngines = warmup > 0 ? makeEngines(loaded, setup: setup, batchSize: batchSize, modes: modes, caches: caches) : nil
+            for _ in 0..<warmup {
+                _ = measure(warmEngines!, prompts: promptSet, modes: modes)
+            }
             for _ in 0..<max(1, `repeat`) {
-                let round = measure(loaded, setup: setup, prompts: promptSet, batchSize: batchSize, modes: modes, caches: caches)
+                let engines = warmEngines ?? makeEngines(loaded, setup: setup, batchSize: batchSize, modes: modes, caches: caches)
+                let round = measure(engines, prompts: promptSet, modes: modes)
                 for (m, run) in round.enumerated() {
                     if modes[m] == .off, offOutputs == nil { offOutputs = run.outputs }
                     matches[m] = matches[m] && (offOutputs.map { $0 == run.outputs } ?? true)
@@ -139,7 +151,7 @@ struct BenchEngine: ParsableCommand {
         }
     }
 
-    /// One mode's pass over every prompt through a fresh engine.
+    /// One mode's pass over every prompt.
     struct Run {
         let outputs: [UInt64: [Int]]
         let statistics: EngineStatistics
@@ -148,12 +160,18 @@ struct BenchEngine: ParsableCommand {
         var decodeRate: Double { Double(statistics.decodeTokens) / max(statistics.decodeStepSeconds, 1e-9) }
     }
 
-    /// One round: every mode through a fresh engine over all prompts, the modes taking turns.
-    func measure(_ loaded: LoadedModel, setup: SpeculationSetup?, prompts: [BenchPrompts], batchSize: Int,
-                 modes: [SpeculationMode], caches: [PagedKVCache]) -> [Run] {
-        let runs = zip(modes, caches).map { mode, cache in
-            let engine = loaded.makeEngine(configuration: .init(maxTokensPerStep: maxTokensPerStep, maxRunning: batchSize),
-                                           speculation: mode == .off ? nil : setup, cache: cache)
+    /// One engine per mode, each with its own cache.
+    func makeEngines(_ loaded: LoadedModel, setup: SpeculationSetup?, batchSize: Int, modes: [SpeculationMode],
+                     caches: [PagedKVCache]) -> [InferenceEngine] {
+        zip(modes, caches).map { mode, cache in
+            loaded.makeEngine(configuration: .init(maxTokensPerStep: maxTokensPerStep, maxRunning: batchSize),
+                              speculation: mode == .off ? nil : setup, cache: cache)
+        }
+    }
+
+    /// One round: every mode through its engine over all prompts, the modes taking turns.
+    func measure(_ engines: [InferenceEngine], prompts: [BenchPrompts], modes: [SpeculationMode]) -> [Run] {
+        let runs = zip(modes, engines).map { mode, engine in
             let requests = prompts.enumerated().map { index, prompt in
                 GenerationRequest(id: UInt64(index), promptIDs: prompt.ids, maxTokens: maxTokens ?? prompt.maxTokens,
                                   stopAtEOS: !ignoreEos, speculation: mode)

@@ -1,8 +1,9 @@
 import Engine
 import Foundation
 
-/// One speculation mode's pass over every prompt at one batch size, in a fresh engine, stepped a time
-/// slice at a time beside the other modes' passes.
+/// One speculation mode's pass over every prompt at one batch size, stepped a time slice at a time
+/// beside the other modes' passes. The engine may have served earlier passes (`--warmup`); the pass
+/// counts only its own steps.
 ///
 /// Taking turns is what makes the modes comparable on a shared machine: another tenant's slow spell
 /// of a second or two lands on every mode alike, where one mode run to the end before the next gets
@@ -14,9 +15,12 @@ final class BenchModeRun {
     private(set) var outputs: [UInt64: [Int]] = [:]
     /// Time spent inside this engine's calls, its slices only.
     private(set) var seconds = 0.0
+    /// The engine's counters before this pass.
+    private let before: EngineStatistics
 
     init(engine: InferenceEngine, requests: [GenerationRequest]) {
         self.engine = engine
+        before = engine.statistics
         timed {
             for request in requests { collect(engine.submit(request)) }
         }
@@ -33,7 +37,7 @@ final class BenchModeRun {
     }
 
     var result: BenchEngine.Run {
-        BenchEngine.Run(outputs: outputs, statistics: engine.statistics, seconds: seconds)
+        BenchEngine.Run(outputs: outputs, statistics: engine.statistics.since(before), seconds: seconds)
     }
 
     private func timed(_ body: () -> Void) {
@@ -51,5 +55,36 @@ final class BenchModeRun {
         while runs.contains(where: \.hasWork) {
             for run in runs where run.hasWork { run.advance(for: slice) }
         }
+    }
+}
+
+extension EngineStatistics {
+    /// The counts added since `earlier`, a snapshot of the same engine's.
+    func since(_ earlier: EngineStatistics) -> EngineStatistics {
+        var delta = self
+        delta.steps -= earlier.steps
+        delta.stepSeconds -= earlier.stepSeconds
+        delta.generatedTokens -= earlier.generatedTokens
+        delta.decodeStepSeconds -= earlier.decodeStepSeconds
+        delta.decodeTokens -= earlier.decodeTokens
+        delta.preemptions -= earlier.preemptions
+        delta.draftSeconds -= earlier.draftSeconds
+        delta.speculation = speculation.since(earlier.speculation)
+        return delta
+    }
+}
+
+extension SpeculationCounts {
+    /// The counts added since `earlier`.
+    func since(_ earlier: SpeculationCounts) -> SpeculationCounts {
+        var delta = self
+        delta.drafts -= earlier.drafts
+        delta.draftTokens -= earlier.draftTokens
+        delta.acceptedTokens -= earlier.acceptedTokens
+        delta.steps -= earlier.steps
+        for (index, count) in earlier.acceptedPerPosition.enumerated() where index < delta.acceptedPerPosition.count {
+            delta.acceptedPerPosition[index] -= count
+        }
+        return delta
     }
 }
