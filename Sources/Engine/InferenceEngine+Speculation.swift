@@ -37,8 +37,6 @@ extension InferenceEngine {
                 autoAllowed = true
             }
         }
-        var counting = CatchUpBudget(plainStep: costs.cost(tokens: decoding.count, contextTokens: context,
-                                                           sequenceContext: context))
         for id in decoding {
             guard let state = requests[id], state.draftState != nil else { continue }
             let room = model.maxContext - state.computed - 2
@@ -50,10 +48,8 @@ extension InferenceEngine {
                 guard autoAllowed, state.draftBackoff.shouldDraft() else { continue }
                 budget = min(cap ?? affordable(), affordable(), room)
             }
-            guard budget > 0, counting.admits(deferred: state.draftState!.deferredCount) else { continue }
-            let countingStarted = monotonicSeconds()
+            guard budget > 0 else { continue }
             state.draftState!.catchUp()
-            counting.spend(monotonicSeconds() - countingStarted)
             var tree = DraftTree()
             let draftStarted = monotonicSeconds()
             speculation!.drafter.draft(state: state.draftState!, budget: budget, into: &tree)
@@ -176,32 +172,4 @@ extension InferenceEngine {
         statistics.speculation.add(counts)
         if !tree.isEmpty { acceptanceCurve.record(probabilities: tree.probabilities, path: path) }
     }
-}
-
-/// How much prompt counting a step may do before drafting. A request's first draft counts its whole
-/// prompt into its trie: about 0.4 ms for a 900-token prompt (code-long). On the bundled model at batch
-/// 32, code-long, the speed guard's first drafted steps counted every prompt at once and took 17-19 ms
-/// against 14 ms for a plain step; their trees were then turned down (one draft token kept), so the
-/// counting was all the steps' excess, 1.5% of the run. A step now counts prompts while its counting
-/// time is under `share` of a plain step's price (always at least one), which also keeps the step's
-/// latency for every other request; the requests left over draft in a later step. A few tokens
-/// accepted since a request's last draft are always counted.
-struct CatchUpBudget {
-    private var left: Double
-    private var countedPrompt = false
-    static let share = 0.05
-    /// Deferred tokens counted whatever the budget: the output of a few steps.
-    static let small = 64
-
-    init(plainStep seconds: Double) { left = Self.share * seconds }
-
-    /// Whether a request with `deferred` tokens to count may draft this step.
-    mutating func admits(deferred: Int) -> Bool {
-        guard deferred > Self.small else { return true }
-        guard !countedPrompt || left > 0 else { return false }
-        countedPrompt = true
-        return true
-    }
-
-    mutating func spend(_ seconds: Double) { left -= seconds }
 }

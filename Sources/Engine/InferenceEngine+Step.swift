@@ -33,13 +33,9 @@ extension InferenceEngine {
                     plain: costs.cost(tokens: plan.count, contextTokens: sequenceContext,
                                       sequenceContext: sequenceContext)
                 ) }
+                stepCosts?.observe(tokens: batch.count, contextTokens: contextTokens, sequenceContext: sequenceContext,
+                                   seconds: elapsed - drafting)
                 if plan.allSatisfy(\.decodes) {
-                    // Only steps whose every token wants logits teach the cost model: prompt chunks (one
-                    // sequence, logits for the last row only) ran at 0.56-0.83 of the curve where decode
-                    // and verification steps of the same engine ran at 1.0-1.3, and a bucket learned from
-                    // them priced verification of 33-97 tokens at batch 8 a third below its cost.
-                    stepCosts?.observe(tokens: batch.count, contextTokens: contextTokens,
-                                       sequenceContext: sequenceContext, seconds: elapsed - drafting)
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted
                     // The arms are the guard's two answers, whatever the policy then chose: a step

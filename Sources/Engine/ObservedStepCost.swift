@@ -19,18 +19,14 @@ import Foundation
 ///   high, so used less, so corrected less: four traced runs at batch 1 (bundled model, same prompts)
 ///   ended with it at 1.1x to 1.96x the curve.
 ///
-/// A bucket the engine has not learned yet is priced at the curve, times the machine's state (a slow
-/// spell is the machine's, whatever the step's size), times a guess at its offset:
-/// - Once a few steps of unlearned sizes have run, the guess is their mean offset. On the bundled model
-///   at batch 8, verification steps of 17-97 tokens cost 1.2-1.4x what the plain step's offset priced
-///   them at, and the policy bought trees that lost; every bucket needing its own 8 steps first, most
-///   verification steps of a run were priced that way.
-/// - Before that, the nearest learned bucket's offset when it is below 0, else 0: never above what
-///   the machine explains. Only a visited bucket can correct itself, so an unvisited one must look at
-///   least as cheap as the evidence allows, or the policy may never try it. A worker that measured its
-///   curve while the machine was busy (a test worker among a parallel test run) can get bigger steps
-///   priced too high against the plain step; carrying the plain step's offset of 3x over to them kept
-///   that worker from ever drafting.
+/// A bucket the engine has not visited enough is priced at the curve, or lower when its nearest
+/// visited bucket runs faster than the curve says: never higher. Only a visited bucket can correct
+/// itself, so an unvisited one must look at least as cheap as the evidence allows, or the policy may
+/// never try it. A worker that measured its curve while the machine was busy (a test worker among a
+/// parallel test run) can get bigger steps priced too high against the plain step; carrying the plain
+/// step's correction of 3x over to them kept that worker from ever drafting. The price of this: where
+/// the plain step runs slower than the curve (1.2-1.3x on the 1B shape) bigger steps look that much
+/// cheaper until the policy has run a few of them.
 struct ObservedStepCost {
     let curve: StepCostModel
     /// log(observed / predicted) of the recent steps, less their buckets' offsets.
@@ -38,19 +34,12 @@ struct ObservedStepCost {
     /// Per curve point: its steps' mean of log(observed / predicted) - machine, and how many it has seen.
     private var offset: [Double]
     private var observations: [Int]
-    /// Mean of log(observed / predicted) - machine over the steps taken in buckets not learned yet, once
-    /// some bucket is, and how many: what the policy's first steps of a new size have cost.
-    private var unlearned = 0.0
-    private var unlearnedSteps = 0
-    /// Per curve point: the factor in use (the machine's times its own offset, or the guess for an
-    /// unlearned bucket), kept current by `observe` because the policy asks for it dozens of times per
-    /// step.
+    /// Per curve point: the factor in use (its own, or at most 1 from its nearest observed neighbour),
+    /// kept current by `observe` because the policy asks for it dozens of times per step.
     private var factors: [Double]
 
     /// Steps a bucket needs before its correction is used; its offset is their plain mean.
     static let minimumObservations = 8
-    /// Steps of unlearned sizes needed before their mean prices the buckets not learned yet.
-    static let minimumUnlearnedSteps = 4
     /// Weight of a new step in the machine's state (a memory of about 20 steps).
     static let weight = 0.05
     /// Weight of a new step in its bucket's offset once learned (a memory of about 500 of its steps).
@@ -74,9 +63,8 @@ struct ObservedStepCost {
         curve.cost(tokens: n, contextTokens: contextTokens, sequenceContext: sequenceContext) * correction(tokens: n)
     }
 
-    /// The learned factor for steps of `n` tokens: the machine's times its bucket's offset, or the guess
-    /// for a bucket not learned yet (see the type's comment; the nearest learned bucket is the smaller
-    /// one on a tie).
+    /// The learned factor for steps of `n` tokens: its bucket's, else the nearest observed bucket's
+    /// (the smaller bucket on a tie) when that is below 1, else 1.
     func correction(tokens n: Int) -> Double {
         factors[bucket(n)]
     }
@@ -87,8 +75,8 @@ struct ObservedStepCost {
                 factors[b] = 1
                 continue
             }
-            let guess = unlearnedSteps >= Self.minimumUnlearnedSteps ? unlearned : min(0, offset[nearest])
-            factors[b] = exp(machine + (nearest == b ? offset[b] : guess))
+            let own = exp(machine + offset[nearest])
+            factors[b] = nearest == b ? own : min(1, own)
         }
     }
 
@@ -112,9 +100,6 @@ struct ObservedStepCost {
         // Only a learned offset can tell the machine's part of a step from the bucket's.
         if observations[b] >= Self.minimumObservations {
             machine += Self.weight * (sample - offset[b] - machine)
-        } else if observations.contains(where: { $0 >= Self.minimumObservations }) {
-            unlearnedSteps += 1
-            unlearned += (sample - machine - unlearned) / Double(min(unlearnedSteps, Self.minimumObservations))
         }
         observations[b] += 1
         let rate = observations[b] <= Self.minimumObservations ? 1 / Double(observations[b]) : Self.offsetWeight

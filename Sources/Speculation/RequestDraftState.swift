@@ -41,8 +41,6 @@ public struct RequestDraftState: Sendable {
 
     /// Whether every token given is counted: drafting reads only counted tokens.
     public var isCurrent: Bool { deferred.isEmpty }
-    /// Tokens waiting to be counted.
-    public var deferredCount: Int { deferred.count }
 
     /// Keeps `token` to be counted at the next `catchUp`. Counting takes 16 trie steps per token; on
     /// the bundled model at batch 8 that was 2% of a decode step's time (at 1 µs a token, before the

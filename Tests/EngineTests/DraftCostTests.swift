@@ -84,20 +84,3 @@ import Testing
         #expect(cost.secondsPerRequest == 0)
     }
 }
-
-@Suite struct CatchUpBudgetTests {
-    /// A step counts one prompt whatever its budget, more while the budget lasts, and always the few
-    /// tokens a drafting request accepted since its last draft.
-    @Test func aStepCountsPromptsWithinItsBudget() {
-        var budget = CatchUpBudget(plainStep: 0.001 / CatchUpBudget.share)  // 1 ms of counting
-        var answers = [budget.admits(deferred: CatchUpBudget.small), budget.admits(deferred: 900)]
-        budget.spend(0.0006)
-        answers.append(budget.admits(deferred: 900))
-        budget.spend(0.0006)
-        answers += [budget.admits(deferred: 900), budget.admits(deferred: 3)]
-        #expect(answers == [true, true, true, false, true])
-
-        var none = CatchUpBudget(plainStep: 0)
-        #expect([none.admits(deferred: 2000), none.admits(deferred: 2000)] == [true, false])
-    }
-}
