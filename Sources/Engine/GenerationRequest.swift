@@ -93,6 +93,19 @@ public struct SpeculationCounts: Sendable, Equatable, Codable {
         }
         for (index, count) in other.acceptedPerPosition.enumerated() { acceptedPerPosition[index] += count }
     }
+
+    /// The counts added since `earlier`, an earlier snapshot of the same counts (undoes `add`).
+    public func since(_ earlier: SpeculationCounts) -> SpeculationCounts {
+        var delta = self
+        delta.drafts -= earlier.drafts
+        delta.draftTokens -= earlier.draftTokens
+        delta.acceptedTokens -= earlier.acceptedTokens
+        delta.steps -= earlier.steps
+        for (index, count) in earlier.acceptedPerPosition.enumerated() where index < delta.acceptedPerPosition.count {
+            delta.acceptedPerPosition[index] -= count
+        }
+        return delta
+    }
 }
 
 public struct Usage: Sendable, Equatable, Codable {

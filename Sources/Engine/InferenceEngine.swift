@@ -163,6 +163,21 @@ public struct EngineStatistics: Sendable, Equatable {
     public var preemptions = 0
     public var speculation = SpeculationCounts()
     public var draftSeconds = 0.0
+
+    /// The counts added since `earlier`, a snapshot of the same engine's (a benchmark pass on an engine
+    /// that served earlier passes).
+    public func since(_ earlier: EngineStatistics) -> EngineStatistics {
+        var delta = self
+        delta.steps -= earlier.steps
+        delta.stepSeconds -= earlier.stepSeconds
+        delta.generatedTokens -= earlier.generatedTokens
+        delta.decodeStepSeconds -= earlier.decodeStepSeconds
+        delta.decodeTokens -= earlier.decodeTokens
+        delta.preemptions -= earlier.preemptions
+        delta.draftSeconds -= earlier.draftSeconds
+        delta.speculation = speculation.since(earlier.speculation)
+        return delta
+    }
 }
 
 /// Monotonic seconds (for timing steps; the benchmarks time their own turns with it too).

@@ -57,34 +57,3 @@ final class BenchModeRun {
         }
     }
 }
-
-extension EngineStatistics {
-    /// The counts added since `earlier`, a snapshot of the same engine's.
-    func since(_ earlier: EngineStatistics) -> EngineStatistics {
-        var delta = self
-        delta.steps -= earlier.steps
-        delta.stepSeconds -= earlier.stepSeconds
-        delta.generatedTokens -= earlier.generatedTokens
-        delta.decodeStepSeconds -= earlier.decodeStepSeconds
-        delta.decodeTokens -= earlier.decodeTokens
-        delta.preemptions -= earlier.preemptions
-        delta.draftSeconds -= earlier.draftSeconds
-        delta.speculation = speculation.since(earlier.speculation)
-        return delta
-    }
-}
-
-extension SpeculationCounts {
-    /// The counts added since `earlier`.
-    func since(_ earlier: SpeculationCounts) -> SpeculationCounts {
-        var delta = self
-        delta.drafts -= earlier.drafts
-        delta.draftTokens -= earlier.draftTokens
-        delta.acceptedTokens -= earlier.acceptedTokens
-        delta.steps -= earlier.steps
-        for (index, count) in earlier.acceptedPerPosition.enumerated() where index < delta.acceptedPerPosition.count {
-            delta.acceptedPerPosition[index] -= count
-        }
-        return delta
-    }
-}
