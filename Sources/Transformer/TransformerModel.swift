@@ -45,7 +45,7 @@ public final class TransformerModel {
                                    (factor: $0.factor, lowFreqFactor: $0.lowFreqFactor,
                                     highFreqFactor: $0.highFreqFactor,
                                     originalMaxPositions: $0.originalMaxPositionEmbeddings)
-                               })
+                               }, tablePositions: self.maxContext)
         let queryDim = config.numAttentionHeads * config.headDim
         let kvDim = config.numKeyValueHeads * config.headDim
         scratch = MatMulScratch(maxTokens: maxTokensPerStep,

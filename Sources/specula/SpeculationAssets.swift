@@ -59,7 +59,7 @@ enum SpeculationAssets {
     /// The measured step-cost curve, cached per model, machine, thread count and step size.
     static func costModel(for loaded: LoadedModel, log: (String) -> Void) -> StepCostModel {
         let weights = (try? FileManager.default.attributesOfItem(atPath: loaded.path)[.size] as? Int) ?? 0
-        let key = "\(URL(fileURLWithPath: loaded.path).standardizedFileURL.path)|\(weights)|\(loaded.checkpoint.configuration)"
+        let key = "\(canonicalPath(loaded.path))|\(weights)|\(loaded.checkpoint.configuration)"
             + "|\(MachineDescription.current)|\(loaded.pool.threadCount)|\(loaded.model.maxTokensPerStep)|\(loaded.model.activationPrecision.rawValue)|v4|k\(MatMul.kernelRevision)"
         let path = cacheDirectory + "/cost-\(loaded.name)-\(String(fnv1a(Data(key.utf8)), radix: 16)).json"
         if let data = FileManager.default.contents(atPath: path),
@@ -72,6 +72,13 @@ enum SpeculationAssets {
         // Atomic, so a worker starting beside this one reads the whole curve or none of it.
         try? JSONEncoder().encode(model).write(to: URL(fileURLWithPath: path), options: .atomic)
         return model
+    }
+
+    /// The path with symlinks resolved: `.build/release/...` and the folder it links to are one model,
+    /// and each spelling had measured its own curve (they differed by up to 40% on a shared machine,
+    /// enough to turn the policy's choices at batch 16).
+    static func canonicalPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     static func fnv1a(_ data: Data) -> UInt64 {

@@ -58,4 +58,23 @@ import Testing
         x.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, heads: 3, position: 0) }
         #expect(x == original)
     }
+
+    /// The precomputed angles rotate exactly as evaluating them per token does, and positions past the
+    /// table still rotate.
+    @Test func tabledPositionsRotateBitForBitAsEvaluatedOnes() {
+        let evaluated = RotaryEmbedding(headDim: 64, theta: 500_000,
+                                        llama3Scaling: (factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192))
+        let tabled = RotaryEmbedding(headDim: 64, theta: 500_000,
+                                     llama3Scaling: (factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192),
+                                     tablePositions: 1300)
+        #expect(tabled.tablePositions == 1300)
+        for position in [0, 1, 17, 1234, 1299, 1300, 5000] {
+            let original = randomActivations(count: 4 * 64, seed: UInt64(position + 1))
+            var a = original, b = original
+            a.withUnsafeMutableBufferPointer { evaluated.apply($0.baseAddress!, heads: 4, position: position) }
+            b.withUnsafeMutableBufferPointer { tabled.apply($0.baseAddress!, heads: 4, position: position) }
+            #expect(a == b, "position \(position)")
+            if position > 0 { #expect(a != original, "position \(position)") }
+        }
+    }
 }
