@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Kernels", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "Transformer", dependencies: ["Kernels", "ModelFormat"], swiftSettings: kernelSettings),
-        .target(name: "Engine", dependencies: ["Transformer", "Tokenization", "Speculation"], swiftSettings: strict),
+        .target(name: "Engine", dependencies: ["Kernels", "Transformer", "Tokenization", "Speculation"], swiftSettings: strict),
         .target(name: "Speculation", swiftSettings: kernelSettings),
 
         // Networking side: the router ↔ worker protocol (Protocols/wire.md).

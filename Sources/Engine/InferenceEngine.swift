@@ -1,3 +1,4 @@
+import Kernels
 import Speculation
 import Tokenization
 import Transformer
@@ -34,6 +35,9 @@ public final class InferenceEngine {
     var batch: Batch
     var plan: [PlanEntry] = []
     var speculation: SpeculationSetup?
+    /// The setup's drafter, one per compute thread: drafting runs on the pool, and each copy's scratch
+    /// space is its thread's.
+    var drafters: [Drafter] = []
     /// The budget policy's step costs: the setup's curve, corrected by the steps run so far.
     var stepCosts: ObservedStepCost?
     /// Measured decode speed with and without drafts, per batch size (nil: not guarding).
@@ -72,6 +76,7 @@ public final class InferenceEngine {
         self.eosTokens = eosTokens
         self.configuration = configuration
         self.speculation = speculation
+        drafters = speculation.map { Array(repeating: $0.drafter, count: model.pool.threadCount) } ?? []
         stepCosts = speculation.map { ObservedStepCost(curve: $0.costModel) }
         speedGuard = speculation?.guardsRealizedSpeed == true ? RealizedSpeedGuard() : nil
         batch = Batch(capacity: configuration.maxTokensPerStep)

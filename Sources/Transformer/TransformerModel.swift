@@ -14,7 +14,7 @@ public final class TransformerModel {
     let checkpoint: ModelCheckpoint
     let weights: TransformerWeights
     let rope: RotaryEmbedding
-    let pool: ComputePool
+    public let pool: ComputePool
     let scratch: MatMulScratch
     let buffers: RunBuffers
 

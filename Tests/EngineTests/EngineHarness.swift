@@ -19,10 +19,11 @@ final class EngineHarness {
     let cache: PagedKVCache
     let engine: InferenceEngine
 
-    init(kvCacheMB: Int = 64, configuration: InferenceEngine.Configuration = .init(), speculate: Bool = false) throws {
+    init(kvCacheMB: Int = 64, configuration: InferenceEngine.Configuration = .init(), speculate: Bool = false,
+         threads: Int = 2) throws {
         checkpoint = try ModelCheckpoint.load(path: Self.modelPath)
         tokenizer = try Tokenizer.load(path: Self.modelPath)
-        model = try TransformerModel(checkpoint: checkpoint, pool: ComputePool(threads: 2), maxTokensPerStep: 256)
+        model = try TransformerModel(checkpoint: checkpoint, pool: ComputePool(threads: threads), maxTokensPerStep: 256)
         cache = model.makeCache(budgetMB: kvCacheMB)
         var setup: SpeculationSetup?
         if speculate {

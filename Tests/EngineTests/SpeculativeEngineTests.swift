@@ -31,6 +31,26 @@ struct SpeculativeEngineTests {
         #expect(speculative.cache.freeBlockCount == speculative.cache.blockCount)
     }
 
+    /// Requests draft on every thread of the compute pool at once; each must get the tree it would get
+    /// drafted alone on one thread, so the same drafts are verified and accepted.
+    @Test("drafting spread over the pool's threads drafts what one thread does")
+    func parallelDraftingDraftsAsOneThread() throws {
+        func run(threads: Int) throws -> (EngineHarness, [UInt64: EngineHarness.Outcome]) {
+            let harness = try EngineHarness(configuration: .init(maxTokensPerStep: 256, maxRunning: 6), speculate: true,
+                                            threads: threads)
+            return (harness, harness.run(try requests(harness, count: 6, speculation: .fixed(9))))
+        }
+        let (serial, alone) = try run(threads: 1)
+        let (parallel, together) = try run(threads: 2)
+        for id in alone.keys.sorted() {
+            #expect(together[id]?.ids == alone[id]?.ids, "request \(id)")
+            #expect(together[id]?.speculation == alone[id]?.speculation, "request \(id)")
+        }
+        let counts = parallel.engine.statistics.speculation
+        #expect(counts == serial.engine.statistics.speculation)
+        #expect(counts.drafts > 6 && counts.acceptedTokens > 0)
+    }
+
     @Test("a cache too small for the drafts falls back and preempts without changing greedy outputs")
     func smallCache() throws {
         let plain = try EngineHarness(configuration: .init(maxTokensPerStep: 128, maxRunning: 5))
