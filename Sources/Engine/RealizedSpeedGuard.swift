@@ -17,9 +17,14 @@
 /// last probe made the arm in use look worse than it was, and the guard switched arms for nothing.
 ///
 /// Drafted steps win in bursts (a request copying a line: 6-8 tokens in one step, then nothing for
-/// a while), so the average spans about 50 steps, and drafts stay on unless measured `tolerance`
-/// slower: where a step that drafts and keeps nothing costs what a plain one does (bundled model,
-/// batch 1), a quiet spell is a tie, and a tie settled for plain steps gave up the next burst.
+/// a while), so the average spans about 50 steps. At one or two requests drafts stay on unless
+/// measured `tolerance` slower: there a step that drafts and keeps nothing costs about what a plain
+/// one does (bundled model, batch 1), a quiet spell is a tie, and a tie settled for plain steps gave
+/// up the next burst. From three requests on, a drafted step carries several times a plain step's
+/// tokens (bundled model, batch 16: 33-81 drafts on 16 tokens), so a tie there is a loss waiting to
+/// happen and goes to plain steps: drafts must measure `requiredMargin` faster. Kept at ties, drafts
+/// ran nearly every step of the bundled model at batch 16 on code-short (3 tokens per step) and
+/// `auto` was 0.97-0.985x `off`.
 ///
 /// Probes are rarer the wider the measured margin: a probe step costs the margin, and a wide one
 /// takes long to close (1B shape, batch 1: drafted steps ran at 2.8x plain ones, so a plain probe
@@ -63,8 +68,16 @@ struct RealizedSpeedGuard {
 
     /// Weight of the past per observation (about the last 50 steps of an arm count).
     static let decay = 0.98
-    /// How much slower the drafted arm may measure and still be used: ties go to the policy's plan.
+    /// How much slower the drafted arm may measure and still be used at one or two requests: ties go
+    /// to the policy's plan.
     static let tolerance = 0.02
+    /// How much faster the drafted arm must measure to be used at three requests or more.
+    static let requiredMargin = 0.01
+
+    /// The drafted arm's speed, as a fraction of the plain arm's, at which drafts start to win.
+    static func threshold(bucket: Int) -> Double {
+        bucket <= 1 ? 1 - tolerance : 1 + requiredMargin
+    }
     /// Observations each arm needs before the comparison is trusted. Few, because learning is paid
     /// for: half its steps take the losing arm, and a batch of 16 requests of 64 tokens lasts only
     /// about 64 steps (1B shape: with 6 samples and one plain step in four, learning alone lost 5%).
@@ -114,7 +127,7 @@ struct RealizedSpeedGuard {
             return buckets[b].steps % 2 == 1
         }
         let fast = max(bucket.drafted.value, bucket.plain.value), slow = min(bucket.drafted.value, bucket.plain.value)
-        let draftsWin = Self.draftsWin(bucket)
+        let draftsWin = Self.draftsWin(bucket, at: b)
         if bucket.draftsWon != draftsWin {
             buckets[b].draftsWon = draftsWin
             buckets[b].heldProbes = 0
@@ -127,13 +140,13 @@ struct RealizedSpeedGuard {
         return draftsWin != probe
     }
 
-    static func draftsWin(_ bucket: Bucket) -> Bool {
-        draftsWin(drafted: bucket.drafted.value, plain: bucket.plain.value)
+    static func draftsWin(_ bucket: Bucket, at b: Int) -> Bool {
+        draftsWin(drafted: bucket.drafted.value, plain: bucket.plain.value, at: b)
     }
 
-    /// The verdict between two speeds: drafts stay on unless `tolerance` slower.
-    static func draftsWin(drafted: Double, plain: Double) -> Bool {
-        drafted >= (1 - tolerance) * plain
+    /// The verdict between two speeds in bucket `b` (see `threshold(bucket:)`).
+    static func draftsWin(drafted: Double, plain: Double, at b: Int) -> Bool {
+        drafted >= threshold(bucket: b) * plain
     }
 
     /// A step that took more than this many times its expected seconds was stalled by something else.
@@ -156,12 +169,12 @@ struct RealizedSpeedGuard {
         let bucket = buckets[b]
         let work = Double(tokens) * plainSeconds / Double(decoding)
         if bucket.learned {
-            let draftsWin = Self.draftsWin(bucket)
+            let draftsWin = Self.draftsWin(bucket, at: b)
             if drafted != draftsWin {
                 // A probe: judged by its own speed, not the average it moves only a little.
                 let speed = work / seconds
-                let upholds = drafted ? !Self.draftsWin(drafted: speed, plain: bucket.plain.value)
-                    : Self.draftsWin(drafted: bucket.drafted.value, plain: speed)
+                let upholds = drafted ? !Self.draftsWin(drafted: speed, plain: bucket.plain.value, at: b)
+                    : Self.draftsWin(drafted: bucket.drafted.value, plain: speed, at: b)
                 buckets[b].heldProbes = upholds ? bucket.heldProbes + 1 : 0
             }
         }

@@ -27,7 +27,7 @@ import Testing
     @Test func whileLearningBothArmsAreTried() {
         var speed = RealizedSpeedGuard()
         let allowed = run(&speed, steps: 24, decoding: 4, draftedRate: 100, plainRate: 100)
-        #expect(allowed > 12 && allowed < 24)
+        #expect(allowed >= RealizedSpeedGuard.minimumSamples && allowed < 24)
         #expect(speed.buckets[2].plain.samples >= RealizedSpeedGuard.minimumSamples)
         #expect(speed.buckets[2].drafted.samples >= RealizedSpeedGuard.minimumSamples)
     }
@@ -140,6 +140,20 @@ import Testing
         }
     }
 
+    /// From three requests on, a drafted step carries several plain steps' worth of tokens: a tie there
+    /// goes to plain steps, and drafts must measure `requiredMargin` faster.
+    @Test func atLargerBatchesATieGoesToPlainSteps() {
+        for (decoding, rate, on) in [(4, 100.0, false), (16, 100.0, false), (16, 100.5, false), (16, 102.0, true),
+                                     (32, 103.0, true)] {
+            var speed = RealizedSpeedGuard()
+            _ = run(&speed, steps: 50, decoding: decoding, draftedRate: rate, plainRate: 100)
+            let allowed = run(&speed, steps: 100, decoding: decoding, draftedRate: rate, plainRate: 100)
+            #expect(on ? allowed >= 96 : allowed <= 8, "batch \(decoding), drafted at \(rate): \(allowed)")
+        }
+        #expect(RealizedSpeedGuard.threshold(bucket: RealizedSpeedGuard.bucket(decoding: 2)) < 1)
+        #expect(RealizedSpeedGuard.threshold(bucket: RealizedSpeedGuard.bucket(decoding: 3)) > 1)
+    }
+
     @Test func unusableObservationsAreIgnored() {
         var speed = RealizedSpeedGuard()
         speed.observe(decoding: 0, drafted: true, tokens: 5, seconds: 1, expected: 1, plainSeconds: 1)
@@ -155,11 +169,11 @@ import Testing
     @Test func aStalledStepIsLeftOut() {
         func allowedAfterSlowProbe(seconds: Double) -> (samples: Int, allowed: Int) {
             var speed = RealizedSpeedGuard()
-            _ = run(&speed, steps: 32, decoding: 8, draftedRate: 91, plainRate: 100)
+            _ = run(&speed, steps: 32, decoding: 8, draftedRate: 95, plainRate: 100)
             let before = speed.buckets[3].plain.samples
             speed.observe(decoding: 8, drafted: false, tokens: 10, seconds: seconds, expected: 0.1, plainSeconds: 0.08)
             let added = speed.buckets[3].plain.samples - before
-            return (added, run(&speed, steps: 32, decoding: 8, draftedRate: 91, plainRate: 100))
+            return (added, run(&speed, steps: 32, decoding: 8, draftedRate: 95, plainRate: 100))
         }
         let stalled = allowedAfterSlowProbe(seconds: 0.5)
         #expect(stalled.samples == 0)
