@@ -49,7 +49,7 @@ extension InferenceEngine {
                 budget = min(cap ?? affordable(), affordable(), room)
             }
             guard budget > 0 else { continue }
-            jobs.append(DraftJob(request: id, state: state, budget: budget))
+            jobs.append(DraftJob(state: state, budget: budget))
         }
         draftInParallel(&jobs)
         for job in jobs {
@@ -59,7 +59,7 @@ extension InferenceEngine {
             // verified trees fell after each miss, its trees were then turned down, so it was never
             // measured again. At batch 1 on the bundled model `auto` kept 1.3-1.5 tokens per step with
             // it, where a fixed budget of 3 kept 2.9.
-            drafts.append(StepDraft(request: job.request, tree: job.tree, used: 0,
+            drafts.append(StepDraft(request: job.state.request.id, tree: job.tree, used: 0,
                                     gains: job.tree.probabilities.map { acceptanceCurve.acceptance(Double($0)) },
                                     context: job.state.computed, draftSeconds: job.seconds))
         }
@@ -70,12 +70,14 @@ extension InferenceEngine {
 
     /// One request's drafting this step: what it asks for, and what the drafter gave.
     struct DraftJob {
-        let request: UInt64
         let state: RequestState
         let budget: Int
         var tree = DraftTree()
-        /// Its share of the step's drafting wall time (catching its statistics up not included).
+        /// Seconds drafting its tree; after `draftInParallel`, its share of the step's drafting wall time
+        /// (catching its statistics up not included).
         var seconds = 0.0
+        /// Seconds catching up and drafting.
+        var busy = 0.0
     }
 
     /// Catches each job's request statistics up and drafts its tree, the jobs spread over the compute
@@ -88,32 +90,25 @@ extension InferenceEngine {
     /// what its drafting adds to the step.
     private func draftInParallel(_ jobs: inout [DraftJob]) {
         guard !jobs.isEmpty else { return }
-        let count = jobs.count
-        // `[count]` each: drafting seconds, and catching up plus drafting.
-        var drafting = [Double](repeating: 0, count: count), busy = [Double](repeating: 0, count: count)
         let started = monotonicSeconds()
         jobs.withUnsafeMutableBufferPointer { jobs in
             drafters.withUnsafeMutableBufferPointer { drafters in
-                drafting.withUnsafeMutableBufferPointer { drafting in
-                    busy.withUnsafeMutableBufferPointer { busy in
-                        model.pool.parallelFor(count) { index, thread in
-                            let begin = monotonicSeconds()
-                            jobs[index].state.draftState!.catchUp()
-                            let caughtUp = monotonicSeconds()
-                            drafters[thread].draft(state: jobs[index].state.draftState!, budget: jobs[index].budget,
-                                                   into: &jobs[index].tree)
-                            let end = monotonicSeconds()
-                            drafting[index] = end - caughtUp
-                            busy[index] = end - begin
-                        }
-                    }
+                model.pool.parallelFor(jobs.count) { index, thread in
+                    let begin = monotonicSeconds()
+                    jobs[index].state.draftState!.catchUp()
+                    let caughtUp = monotonicSeconds()
+                    drafters[thread].draft(state: jobs[index].state.draftState!, budget: jobs[index].budget,
+                                           into: &jobs[index].tree)
+                    let end = monotonicSeconds()
+                    jobs[index].seconds = end - caughtUp
+                    jobs[index].busy = end - begin
                 }
             }
         }
         let wall = monotonicSeconds() - started
-        let total = busy.reduce(0, +)
+        let total = jobs.reduce(0) { $0 + $1.busy }
         let overlap = total > 0 ? min(1, wall / total) : 1
-        for index in jobs.indices { jobs[index].seconds = drafting[index] * overlap }
+        for index in jobs.indices { jobs[index].seconds *= overlap }
     }
 
     /// Fixed budgets take their drafts as drafted; `auto` ones share what the policy finds worth its cost.
