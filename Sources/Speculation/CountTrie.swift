@@ -129,17 +129,17 @@ public struct CountTrie: Sendable {
         firstChild.append(Self.none)
         nextSibling.append(firstChild[Int(node)])
         firstChild[Int(node)] = c
-        if indexed { countChild(c, of: node, token: token) }
+        if indexed { countChild(c, of: node) }
         return c
     }
 
     /// Counts a new child; the child that makes `node` wide indexes all of its children.
-    private mutating func countChild(_ c: Int32, of node: Int32, token: Int32) {
+    private mutating func countChild(_ c: Int32, of node: Int32) {
         childCount.append(0)
         childCount[Int(node)] += 1
         let count = childCount[Int(node)]
         if count > Self.wideNode + 1 {
-            index.insert(parent: node, token: token, child: c)
+            index.insert(parent: node, token: tokens[Int(c)], child: c)
         } else if count == Self.wideNode + 1 {
             var child = firstChild[Int(node)]
             while child != Self.none {
