@@ -18,11 +18,12 @@ struct BudgetPolicy {
     ///     or not, plus what other (fixed-budget) drafts are expected to win. Counting only the requests
     ///     that drafted would make a few drafts in a large batch look worth a step's whole cost.
     ///   - baseTokens: tokens the step carries anyway (one per decoding request plus prompt chunks).
+    ///   - promptTokens: those of them in prompt chunks, which want no logits row.
     ///   - baseContext: Σ context over those tokens (also the cached lengths of the step's sequences).
     ///   - limit: most draft tokens the step may add in total.
     /// - Returns: drafts to verify per request, in `drafts` order.
     func allocate(gains: [[Double]], contexts: [Int], draftSeconds: [Double], plainTokens: Double, baseTokens: Int,
-                  baseContext: Int, limit: Int) -> [Int] {
+                  promptTokens: Int = 0, baseContext: Int, limit: Int) -> [Int] {
         var taken = Array(repeating: 0, count: gains.count)
         var best = taken
         var expected = plainTokens
@@ -31,7 +32,10 @@ struct BudgetPolicy {
         var drafting = 0.0
         // Every plan reads the same sequences' caches; that cost is in each of them.
         let sequences = baseContext
-        let plainRate = expected / costs.cost(tokens: tokens, contextTokens: context, sequenceContext: sequences)
+        func cost(_ tokens: Int, _ context: Int) -> Double {
+            costs.cost(tokens: tokens, logitRows: tokens - promptTokens, contextTokens: context, sequenceContext: sequences)
+        }
+        let plainRate = expected / cost(tokens, context)
         var bestRate = plainRate
         var added = 0
         while added < limit {
@@ -49,7 +53,7 @@ struct BudgetPolicy {
             expected += pickGain
             tokens += 1
             context += contexts[pick]
-            let rate = expected / (costs.cost(tokens: tokens, contextTokens: context, sequenceContext: sequences) + drafting)
+            let rate = expected / (cost(tokens, context) + drafting)
             if rate > bestRate {
                 bestRate = rate
                 best = taken

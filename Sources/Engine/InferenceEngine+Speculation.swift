@@ -64,8 +64,7 @@ extension InferenceEngine {
                                     context: job.state.computed, draftSeconds: job.seconds))
         }
         statistics.draftSeconds += monotonicSeconds() - started
-        allocate(limit: limit, decoding: decoding, baseTokens: decoding.count + prefillTokens, baseContext: context,
-                 costs: costs)
+        allocate(limit: limit, decoding: decoding, promptTokens: prefillTokens, baseContext: context, costs: costs)
     }
 
     /// One request's drafting this step: what it asks for, and what the drafter gave.
@@ -112,7 +111,8 @@ extension InferenceEngine {
     }
 
     /// Fixed budgets take their drafts as drafted; `auto` ones share what the policy finds worth its cost.
-    private func allocate(limit: Int, decoding: [UInt64], baseTokens: Int, baseContext: Int, costs: ObservedStepCost) {
+    private func allocate(limit: Int, decoding: [UInt64], promptTokens: Int, baseContext: Int, costs: ObservedStepCost) {
+        let baseTokens = decoding.count + promptTokens
         var remaining = limit
         var plainTokens = Double(decoding.count)
         var automatic: [Int] = []
@@ -130,10 +130,11 @@ extension InferenceEngine {
         let counts = BudgetPolicy(costs: costs).allocate(
             gains: automatic.map { drafts[$0].gains }, contexts: automatic.map { drafts[$0].context },
             draftSeconds: automatic.map { drafts[$0].draftSeconds }, plainTokens: plainTokens,
-            baseTokens: baseTokens + (limit - remaining), baseContext: baseContext, limit: remaining)
+            baseTokens: baseTokens + (limit - remaining), promptTokens: promptTokens, baseContext: baseContext,
+            limit: remaining)
         // A request's share of the plain step, against which its drafting time is weighed.
-        let share = costs.cost(tokens: baseTokens, contextTokens: baseContext, sequenceContext: baseContext)
-            / Double(max(decoding.count, 1))
+        let share = costs.cost(tokens: baseTokens, logitRows: decoding.count, contextTokens: baseContext,
+                               sequenceContext: baseContext) / Double(max(decoding.count, 1))
         for (slot, index) in automatic.enumerated() {
             drafts[index].used = counts[slot]
             let negligible = drafts[index].draftSeconds < DraftBackoff.negligibleShare * share

@@ -27,14 +27,15 @@ extension InferenceEngine {
                 // For the speed guard, priced before this step teaches the cost model: what the step was
                 // expected to cost (drafting included), and what a plain step of the same requests costs
                 // now, the unit of the guard's arms.
+                let logitRows = batch.logitRowCount
                 let guardPrices = guardAllowedDrafts == nil ? nil : stepCosts.map { costs in (
-                    expected: drafting + costs.cost(tokens: batch.count, contextTokens: contextTokens,
+                    expected: drafting + costs.cost(tokens: batch.count, logitRows: logitRows, contextTokens: contextTokens,
                                                     sequenceContext: sequenceContext),
                     plain: costs.cost(tokens: plan.count, contextTokens: sequenceContext,
                                       sequenceContext: sequenceContext)
                 ) }
-                stepCosts?.observe(tokens: batch.count, contextTokens: contextTokens, sequenceContext: sequenceContext,
-                                   seconds: elapsed - drafting)
+                stepCosts?.observe(tokens: batch.count, logitRows: logitRows, contextTokens: contextTokens,
+                                   sequenceContext: sequenceContext, seconds: elapsed - drafting)
                 if plan.allSatisfy(\.decodes) {
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted

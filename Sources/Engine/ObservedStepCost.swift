@@ -57,10 +57,11 @@ struct ObservedStepCost {
         factors = Array(repeating: 1, count: curve.tokens.count)
     }
 
-    /// Predicted seconds of a step of `n` tokens whose contexts add up to `contextTokens`, from
-    /// sequences whose cached lengths add up to `sequenceContext`.
-    func cost(tokens n: Int, contextTokens: Int = 0, sequenceContext: Int = 0) -> Double {
-        curve.cost(tokens: n, contextTokens: contextTokens, sequenceContext: sequenceContext) * correction(tokens: n)
+    /// Predicted seconds of a step of `n` tokens, `logitRows` of which want logits (nil: all), whose
+    /// contexts add up to `contextTokens`, from sequences whose cached lengths add up to `sequenceContext`.
+    func cost(tokens n: Int, logitRows: Int? = nil, contextTokens: Int = 0, sequenceContext: Int = 0) -> Double {
+        curve.cost(tokens: n, logitRows: logitRows, contextTokens: contextTokens, sequenceContext: sequenceContext)
+            * correction(tokens: n)
     }
 
     /// The learned factor for steps of `n` tokens: its bucket's, else the nearest observed bucket's
@@ -91,8 +92,16 @@ struct ObservedStepCost {
     }
 
     /// Records one step: `seconds` it took, without drafting (the policy counts drafting separately).
-    mutating func observe(tokens n: Int, contextTokens: Int, sequenceContext: Int = 0, seconds: Double) {
-        let predicted = curve.cost(tokens: n, contextTokens: contextTokens, sequenceContext: sequenceContext)
+    ///
+    /// Its prediction counts its logits rows: a bucket's first steps are often prompt chunks, which
+    /// want one row or none. Compared with the curve's all-rows price, they taught big buckets to cost
+    /// 0.5-0.8 of it (the missing rows are part of that); verification steps of those sizes then ran
+    /// dearer than priced, the machine term took up the difference, and every price rose with it, the
+    /// plain step's included (1.7-1.9x the curve for a plain 16-token step that ran at 1.2x): a bias
+    /// toward drafting, and drafts at batch sizes where they lose.
+    mutating func observe(tokens n: Int, logitRows: Int? = nil, contextTokens: Int, sequenceContext: Int = 0, seconds: Double) {
+        let predicted = curve.cost(tokens: n, logitRows: logitRows, contextTokens: contextTokens,
+                                   sequenceContext: sequenceContext)
         guard n > 0, predicted > 0, seconds > 0, seconds.isFinite else { return }
         let limit = log(Self.maximumRatio)
         let sample = min(max(log(seconds / predicted), -limit), limit)

@@ -16,19 +16,30 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     /// Extra seconds per sequence in the step per cached position of it (its keys and values read once).
     /// A decode step of 16 requests at 250 tokens of context on the 1B shape spends ~26 ms here (6.4 µs).
     public var secondsPerSequenceContext: Double
+    /// Seconds a step saves per token that needs no logits row (a prompt token that does not end its
+    /// chunk): the output head's product for that row. The curve's steps want every row, as decode and
+    /// verification steps do. Bundled model, 128 tokens: 43 µs of a token's 262 µs.
+    public var secondsPerOmittedLogits: Double
 
-    public init(tokens: [Int], seconds: [Double], secondsPerTokenContext: Double, secondsPerSequenceContext: Double = 0) {
+    public init(tokens: [Int], seconds: [Double], secondsPerTokenContext: Double, secondsPerSequenceContext: Double = 0,
+                secondsPerOmittedLogits: Double = 0) {
         precondition(tokens.count == seconds.count && !tokens.isEmpty)
         self.tokens = tokens
         self.seconds = seconds
         self.secondsPerTokenContext = secondsPerTokenContext
         self.secondsPerSequenceContext = secondsPerSequenceContext
+        self.secondsPerOmittedLogits = secondsPerOmittedLogits
     }
 
-    /// Step seconds for `n` tokens whose contexts add up to `contextTokens` (Σ context of each token),
-    /// from sequences whose cached lengths add up to `sequenceContext`.
-    public func cost(tokens n: Int, contextTokens: Int = 0, sequenceContext: Int = 0) -> Double {
-        base(n) + secondsPerTokenContext * Double(contextTokens) + secondsPerSequenceContext * Double(sequenceContext)
+    /// Step seconds for `n` tokens, `logitRows` of which want logits (nil: all of them), whose contexts
+    /// add up to `contextTokens` (Σ context of each token), from sequences whose cached lengths add up
+    /// to `sequenceContext`.
+    public func cost(tokens n: Int, logitRows: Int? = nil, contextTokens: Int = 0, sequenceContext: Int = 0) -> Double {
+        let full = base(n)
+        let omitted = Double(max(0, n - (logitRows ?? n)))
+        // Never below a tenth of the full step: the saving is measured on big steps and extrapolated.
+        let tokens = max(full - secondsPerOmittedLogits * omitted, 0.1 * full)
+        return tokens + secondsPerTokenContext * Double(contextTokens) + secondsPerSequenceContext * Double(sequenceContext)
     }
 
     /// Piecewise-linear in N between measured points; linear extrapolation past the last one.
@@ -60,10 +71,15 @@ public struct StepCostModel: Sendable, Codable, Equatable {
         let spread = min(4, slopeTokens), spreadContext = context / 4
         var seconds = Array(repeating: Double.infinity, count: counts.count)
         var long = Double.infinity, short = Double.infinity, oneSequence = Double.infinity, spreadOut = Double.infinity
+        // The largest step again without logits rows: what a prompt chunk saves per token.
+        let rowless = counts.last ?? 1
+        var withoutRows = Double.infinity
         for _ in 0..<max(1, passes) {
             for (i, n) in counts.enumerated() {
                 seconds[i] = min(seconds[i], timeStep(model: model, cache: cache, tokens: n, context: 0, repetitions: repetitions))
             }
+            withoutRows = min(withoutRows, timeStep(model: model, cache: cache, tokens: rowless, context: 0, logits: .none,
+                                                    repetitions: repetitions))
             // Attention slope from a step of 16 tokens over a long context.
             if context > 64 {
                 long = min(long, timeStep(model: model, cache: cache, tokens: slopeTokens, context: context, repetitions: repetitions))
@@ -80,8 +96,10 @@ public struct StepCostModel: Sendable, Codable, Equatable {
         // One sequence: short + (a·16 + b)·C; spread over k: short + (a·16 + b·k)·(C/4), same a.
         let perSequence = measured ? max(0, (spreadOut - oneSequence) / Double((spread - 1) * spreadContext)) : 0
         let slope = measured ? max(0, (long - short - perSequence * Double(context)) / Double(slopeTokens * context)) : 0
+        let perRow = withoutRows.isFinite && !seconds.isEmpty
+            ? max(0, (seconds[seconds.count - 1] - withoutRows) / Double(rowless)) : 0
         return StepCostModel(tokens: counts, seconds: seconds, secondsPerTokenContext: slope,
-                             secondsPerSequenceContext: perSequence)
+                             secondsPerSequenceContext: perSequence, secondsPerOmittedLogits: perRow)
     }
 
     /// Seconds of one step over `tokens` new tokens after `context` cached ones: the fastest of the
@@ -89,7 +107,7 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     /// over `sequences` sequences (one chain each, `context` cached tokens each): a decode step of d
     /// requests reads d sequences' keys and values, a verification step reads them once per chain.
     public static func timeStep(model: TransformerModel, cache: PagedKVCache, tokens: Int, context: Int,
-                                sequences: Int = 1, repetitions: Int) -> Double {
+                                sequences: Int = 1, logits: Batch.ChainLogits = .all, repetitions: Int) -> Double {
         let count = max(1, min(sequences, tokens))
         let ids = (0..<count).map { _ in cache.createSequence() }
         defer { ids.forEach { cache.release($0) } }
@@ -113,7 +131,7 @@ public struct StepCostModel: Sendable, Codable, Equatable {
         for (index, sequence) in ids.enumerated() {
             let share = tokens / count + (index < tokens % count ? 1 : 0)
             batch.appendChain((0..<share).map { ($0 * 13 + 5 + index) % vocabulary }, sequence: sequence,
-                              startPosition: context, logits: .all)
+                              startPosition: context, logits: logits)
         }
         var samples: [Double] = []
         for repetition in 0...repetitions {

@@ -86,6 +86,29 @@ import Testing
         #expect(abs(costs.correction(tokens: 8) - 1.2) < 0.05)
     }
 
+    /// Prompt chunks want no logits rows, so they run below the curve's all-rows price: observed as
+    /// such, they leave the price of a decode or verification step of their size where it was.
+    @Test func promptChunksDoNotMakeVerificationLookCheap() {
+        let rows = StepCostModel(tokens: [1, 8, 16], seconds: [0.010, 0.010, 0.020], secondsPerTokenContext: 0,
+                                 secondsPerOmittedLogits: 0.0005)
+        #expect(abs(rows.cost(tokens: 16, logitRows: 1) - 0.0125) < 1e-12)
+        #expect(rows.cost(tokens: 16, logitRows: 16) == rows.cost(tokens: 16))
+        var costs = ObservedStepCost(curve: rows)
+        for _ in 0..<20 { costs.observe(tokens: 16, logitRows: 1, contextTokens: 0, seconds: 0.0125) }
+        #expect(abs(costs.cost(tokens: 16) - 0.020) < 1e-9)
+        // Priced as if every row were wanted, the same steps taught that 16 tokens cost 0.625 of the curve.
+        var blind = ObservedStepCost(curve: rows)
+        for _ in 0..<20 { blind.observe(tokens: 16, contextTokens: 0, seconds: 0.0125) }
+        #expect(abs(blind.cost(tokens: 16) - 0.0125) < 1e-9)
+    }
+
+    /// The saving is extrapolated from big steps: a small chunk is never priced at nothing.
+    @Test func aRowlessStepKeepsATenthOfItsPrice() {
+        let rows = StepCostModel(tokens: [1, 8], seconds: [0.001, 0.002], secondsPerTokenContext: 0,
+                                 secondsPerOmittedLogits: 0.0005)
+        #expect(abs(rows.cost(tokens: 8, logitRows: 0) - 0.0002) < 1e-12)
+    }
+
     @Test func unusableSamplesAreIgnored() {
         var costs = ObservedStepCost(curve: curve)
         for seconds in [0, -1, Double.nan, .infinity] {
