@@ -20,7 +20,7 @@ extension InferenceEngine {
         // Computed once, and only when an `auto` request drafts: it weighs dozens of step costs.
         func affordable() -> Int {
             if let affordableCount { return affordableCount }
-            let count = DraftCost.affordableDrafts(decoding: decoding.count, costs: costs, cap: cap)
+            let count = DraftCost.affordableDrafts(decoding: decoding.count, context: context, costs: costs, cap: cap)
             affordableCount = count
             return count
         }

@@ -34,9 +34,10 @@ extension InferenceEngine {
                     plain: costs.cost(tokens: plan.count, contextTokens: sequenceContext,
                                       sequenceContext: sequenceContext)
                 ) }
+                let decodesOnly = plan.allSatisfy(\.decodes)
                 stepCosts?.observe(tokens: batch.count, logitRows: logitRows, contextTokens: contextTokens,
-                                   sequenceContext: sequenceContext, seconds: elapsed - drafting)
-                if plan.allSatisfy(\.decodes) {
+                                   sequenceContext: sequenceContext, seconds: elapsed - drafting, prompt: !decodesOnly)
+                if decodesOnly {
                     statistics.decodeStepSeconds += elapsed
                     statistics.decodeTokens += emitted
                     // The arms are the guard's two answers, whatever the policy then chose: a step

@@ -27,13 +27,23 @@ import Foundation
 /// step's correction of 3x over to them kept that worker from ever drafting. The price of this: where
 /// the plain step runs slower than the curve (1.2-1.3x on the 1B shape) bigger steps look that much
 /// cheaper until the policy has run a few of them.
+///
+/// Steps that carry prompt chunks keep offsets of their own. They cost the curve's shape less well
+/// than decode steps do (one long chain, few logits rows), and the two kinds share buckets: with one
+/// offset per bucket, chunks taught big buckets to cost 0.5-0.8 of the curve, verification steps of
+/// those sizes then ran dearer than priced, the machine term took up the difference while drafts
+/// ran, and every price rose with it, the plain step's included (1.7-1.9x the curve for a plain
+/// 16-token step that ran at 1.2x). The policy and the speed guard, whose unit is that plain price,
+/// both leaned toward drafting. Prompt steps still teach the machine term: a slow spell during prefill
+/// is the machine's.
 struct ObservedStepCost {
     let curve: StepCostModel
     /// log(observed / predicted) of the recent steps, less their buckets' offsets.
     private var machine = 0.0
-    /// Per curve point: its steps' mean of log(observed / predicted) - machine, and how many it has seen.
-    private var offset: [Double]
-    private var observations: [Int]
+    /// Learned from decode steps (plain, or verifying drafts): the steps the policy prices.
+    private var offsets: Offsets
+    /// Learned from steps that carry prompt chunks; they only keep those steps' surprise out of `machine`.
+    private var promptOffsets: Offsets
     /// Per curve point: the factor in use (its own, or at most 1 from its nearest observed neighbour),
     /// kept current by `observe` because the policy asks for it dozens of times per step.
     private var factors: [Double]
@@ -52,9 +62,34 @@ struct ObservedStepCost {
 
     init(curve: StepCostModel) {
         self.curve = curve
-        offset = Array(repeating: 0, count: curve.tokens.count)
-        observations = Array(repeating: 0, count: curve.tokens.count)
+        offsets = Offsets(count: curve.tokens.count)
+        promptOffsets = Offsets(count: curve.tokens.count)
         factors = Array(repeating: 1, count: curve.tokens.count)
+    }
+
+    /// Per curve point: its steps' mean of log(observed / predicted) - machine, and how many it has seen.
+    struct Offsets {
+        var mean: [Double]
+        var observations: [Int]
+
+        init(count: Int) {
+            mean = Array(repeating: 0, count: count)
+            observations = Array(repeating: 0, count: count)
+        }
+
+        func learned(_ b: Int) -> Bool {
+            observations.indices.contains(b) && observations[b] >= ObservedStepCost.minimumObservations
+        }
+
+        /// Takes one step's sample into bucket `b`, and into `machine` once the bucket is learned: only a
+        /// learned offset can tell the machine's part of a step from the bucket's.
+        mutating func learn(_ sample: Double, bucket b: Int, machine: inout Double) {
+            if learned(b) { machine += ObservedStepCost.weight * (sample - mean[b] - machine) }
+            observations[b] += 1
+            let rate = observations[b] <= ObservedStepCost.minimumObservations ? 1 / Double(observations[b])
+                : ObservedStepCost.offsetWeight
+            mean[b] += rate * (sample - machine - mean[b])
+        }
     }
 
     /// Predicted seconds of a step of `n` tokens, `logitRows` of which want logits (nil: all), whose
@@ -76,43 +111,34 @@ struct ObservedStepCost {
                 factors[b] = 1
                 continue
             }
-            let own = exp(machine + offset[nearest])
+            let own = exp(machine + offsets.mean[nearest])
             factors[b] = nearest == b ? own : min(1, own)
         }
     }
 
     /// The bucket nearest to `b` with enough observations (the smaller one on a tie; `b` itself first).
     private func nearestVisited(_ b: Int) -> Int? {
-        func visited(_ c: Int) -> Bool { offset.indices.contains(c) && observations[c] >= Self.minimumObservations }
-        for distance in 0..<offset.count {
-            if visited(b - distance) { return b - distance }
-            if visited(b + distance) { return b + distance }
+        for distance in 0..<factors.count {
+            if offsets.learned(b - distance) { return b - distance }
+            if offsets.learned(b + distance) { return b + distance }
         }
         return nil
     }
 
-    /// Records one step: `seconds` it took, without drafting (the policy counts drafting separately).
-    ///
-    /// Its prediction counts its logits rows: a bucket's first steps are often prompt chunks, which
-    /// want one row or none. Compared with the curve's all-rows price, they taught big buckets to cost
-    /// 0.5-0.8 of it (the missing rows are part of that); verification steps of those sizes then ran
-    /// dearer than priced, the machine term took up the difference, and every price rose with it, the
-    /// plain step's included (1.7-1.9x the curve for a plain 16-token step that ran at 1.2x): a bias
-    /// toward drafting, and drafts at batch sizes where they lose.
-    mutating func observe(tokens n: Int, logitRows: Int? = nil, contextTokens: Int, sequenceContext: Int = 0, seconds: Double) {
+    /// Records one step: `seconds` it took, without drafting (the policy counts drafting separately),
+    /// predicted for the logits rows it computed; `prompt` when it carried prompt chunks.
+    mutating func observe(tokens n: Int, logitRows: Int? = nil, contextTokens: Int, sequenceContext: Int = 0, seconds: Double,
+                          prompt: Bool = false) {
         let predicted = curve.cost(tokens: n, logitRows: logitRows, contextTokens: contextTokens,
                                    sequenceContext: sequenceContext)
         guard n > 0, predicted > 0, seconds > 0, seconds.isFinite else { return }
         let limit = log(Self.maximumRatio)
         let sample = min(max(log(seconds / predicted), -limit), limit)
-        let b = bucket(n)
-        // Only a learned offset can tell the machine's part of a step from the bucket's.
-        if observations[b] >= Self.minimumObservations {
-            machine += Self.weight * (sample - offset[b] - machine)
+        if prompt {
+            promptOffsets.learn(sample, bucket: bucket(n), machine: &machine)
+        } else {
+            offsets.learn(sample, bucket: bucket(n), machine: &machine)
         }
-        observations[b] += 1
-        let rate = observations[b] <= Self.minimumObservations ? 1 / Double(observations[b]) : Self.offsetWeight
-        offset[b] += rate * (sample - machine - offset[b])
         updateFactors()
     }
 

@@ -24,6 +24,18 @@ import Testing
         #expect(DraftCost.affordableDrafts(decoding: 16, costs: memoryBound, cap: 15) == 0)
     }
 
+    /// Long contexts make a plain step dearer per token than a draft is: each request's token reads its
+    /// whole cache. On the bundled model's shape, 8 requests at 700 cached tokens each afford drafts
+    /// that 8 requests at the start of their prompts do not.
+    @Test func aLongContextAffordsDraftsAShortOneDoesNot() {
+        let curve = StepCostModel(tokens: [1, 2, 4, 8, 12, 16, 24, 32],
+                                  seconds: [0.00045, 0.00059, 0.0010, 0.00196, 0.00292, 0.00394, 0.00594, 0.00792],
+                                  secondsPerTokenContext: 0.26e-6, secondsPerSequenceContext: 0.30e-6)
+        let costs = ObservedStepCost(curve: curve)
+        #expect(DraftCost.affordableDrafts(decoding: 8, context: 0, costs: costs, cap: 15) == 0)
+        #expect(DraftCost.affordableDrafts(decoding: 8, context: 8 * 700, costs: costs, cap: 15) > 0)
+    }
+
     /// Batch 4 on a compute-bound model: without drafting time near-certain drafts would just pay;
     /// with half a request's share of the step spent drafting (as measured), no number of them does.
     @Test func draftingTimeRulesOutABatchSizeWhereDraftsBarelyPay() {

@@ -86,9 +86,9 @@ import Testing
         #expect(abs(costs.correction(tokens: 8) - 1.2) < 0.05)
     }
 
-    /// Prompt chunks want no logits rows, so they run below the curve's all-rows price: observed as
-    /// such, they leave the price of a decode or verification step of their size where it was.
-    @Test func promptChunksDoNotMakeVerificationLookCheap() {
+    /// A step is predicted for the logits rows it computes: steps that want few run below the curve's
+    /// all-rows price, and observed as such they leave the all-rows price of their size where it was.
+    @Test func aStepIsPredictedForItsLogitsRows() {
         let rows = StepCostModel(tokens: [1, 8, 16], seconds: [0.010, 0.010, 0.020], secondsPerTokenContext: 0,
                                  secondsPerOmittedLogits: 0.0005)
         #expect(abs(rows.cost(tokens: 16, logitRows: 1) - 0.0125) < 1e-12)
@@ -100,6 +100,24 @@ import Testing
         var blind = ObservedStepCost(curve: rows)
         for _ in 0..<20 { blind.observe(tokens: 16, contextTokens: 0, seconds: 0.0125) }
         #expect(abs(blind.cost(tokens: 16) - 0.0125) < 1e-9)
+    }
+
+    /// Steps that carry prompt chunks learn offsets of their own: chunks at half the curve do not make
+    /// decode steps of their size look cheap, but a slow spell seen during prefill is the machine's.
+    @Test func promptStepsMoveTheMachineButNotTheDecodePrices() {
+        var costs = ObservedStepCost(curve: curve)
+        for _ in 0..<20 { costs.observe(tokens: 8, contextTokens: 0, seconds: 0.010) }
+        for _ in 0..<20 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.010, prompt: true) }
+        #expect(abs(costs.correction(tokens: 8) - 1) < 1e-9)
+        #expect(abs(costs.correction(tokens: 16) - 1) < 1e-9)
+        // Decode-only learning would have priced 16 tokens at half the curve from the same steps.
+        var shared = ObservedStepCost(curve: curve)
+        for _ in 0..<20 { shared.observe(tokens: 8, contextTokens: 0, seconds: 0.010) }
+        for _ in 0..<20 { shared.observe(tokens: 16, contextTokens: 0, seconds: 0.010) }
+        #expect(abs(shared.correction(tokens: 16) - 0.5) < 1e-9)
+        // The machine slows 2x while prompts run: decode prices follow (the offset keeps ~4% of it).
+        for _ in 0..<200 { costs.observe(tokens: 16, contextTokens: 0, seconds: 0.020, prompt: true) }
+        #expect(costs.correction(tokens: 8) > 1.9 && costs.correction(tokens: 8) < 2)
     }
 
     /// The saving is extrapolated from big steps: a small chunk is never priced at nothing.
