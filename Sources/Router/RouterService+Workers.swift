@@ -14,14 +14,14 @@ extension RouterService {
     func authenticated(_ id: WorkerID, name: String) {
         guard let connection = connections[id] else { return }
         connection.name = name
-        connection.lastReceived = .now()
+        connection.liveness.received(at: .now())
         logger.debug("worker authenticated", metadata: ["worker": "\(name)", "connection": "\(id)"])
     }
 
     func received(_ message: WireMessage, from id: WorkerID) {
         guard let connection = connections[id] else { return }
         let now = NIODeadline.now()
-        connection.lastReceived = now
+        connection.liveness.received(at: now)
         switch message {
         case .register(let register):
             let name = connection.name ?? "\(id)"
@@ -96,15 +96,19 @@ extension RouterService {
     /// Sends heartbeats, drops silent workers and connections that never authenticated.
     func checkLiveness(now: NIODeadline) {
         for connection in connections.values {
-            let silent = now - connection.lastReceived
             if connection.name == nil, now - connection.opened > configuration.handshakeTimeout {
                 connection.fail(WireError(.heartbeatTimeout, "no handshake completed within \(configuration.handshakeTimeout.nanoseconds / 1_000_000) ms"))
-            } else if silent > configuration.heartbeatTimeout {
-                logger.warning("worker silent; dropping it", metadata: ["worker": "\(connection.label)", "silent_ms": "\(silent.nanoseconds / 1_000_000)"])
-                connection.fail(WireError(.heartbeatTimeout, "nothing received from worker '\(connection.label)' for \(silent.nanoseconds / 1_000_000) ms; expected a frame at least every \(configuration.heartbeatTimeout.nanoseconds / 1_000_000) ms"))
-            } else if connection.name != nil, now - connection.lastSent >= configuration.heartbeatInterval {
-                connection.heartbeatSequence += 1
-                connection.send(.heartbeat(Heartbeat(sequence: connection.heartbeatSequence)))
+                continue
+            }
+            switch connection.liveness.check(now: now, interval: configuration.heartbeatInterval,
+                                             timeout: configuration.heartbeatTimeout, mayAsk: connection.name != nil) {
+            case .quiet:
+                break
+            case .ask(let heartbeat):
+                connection.send(.heartbeat(heartbeat))
+            case .silent(let silence):
+                logger.warning("worker silent; dropping it", metadata: ["worker": "\(connection.label)", "silent_ms": "\(silence.nanoseconds / 1_000_000)"])
+                connection.fail(WireError(.heartbeatTimeout, "nothing received from worker '\(connection.label)' for \(silence.nanoseconds / 1_000_000) ms; expected a frame at least every \(configuration.heartbeatTimeout.nanoseconds / 1_000_000) ms"))
             }
         }
     }

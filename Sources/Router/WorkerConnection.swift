@@ -10,9 +10,7 @@ final class WorkerConnection {
     /// The worker's name once it authenticated.
     var name: String?
     var registered = false
-    var lastReceived: NIODeadline
-    var lastSent: NIODeadline
-    var heartbeatSequence: UInt64 = 0
+    var liveness: HeartbeatClock
     /// Why it is closing, for the log line when it is gone.
     var closeReason: String?
 
@@ -20,14 +18,13 @@ final class WorkerConnection {
         self.id = id
         self.channel = channel
         opened = now
-        lastReceived = now
-        lastSent = now
+        liveness = HeartbeatClock(now: now)
     }
 
     var label: String { name ?? "(unauthenticated) \(channel.remoteAddress?.description ?? "?")" }
 
     func send(_ message: WireMessage) {
-        lastSent = .now()
+        liveness.sent(at: .now())
         channel.writeAndFlush(message, promise: nil)
     }
 

@@ -14,9 +14,7 @@ final class RouterLink: @unchecked Sendable {
     var authenticated = false
     /// Router request id → the engine's id for it.
     var engineIDs: [UInt64: UInt64] = [:]
-    var lastReceived = NIODeadline.now()
-    var lastSent = NIODeadline.now()
-    var heartbeatSequence: UInt64 = 0
+    var liveness = HeartbeatClock(now: .now())
     var livenessTimer: RepeatedTask?
     var reconnectTask: Scheduled<Void>?
     /// Why the connection is going down, for the disconnect log line.
@@ -36,7 +34,7 @@ final class RouterLink: @unchecked Sendable {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        lastSent = .now()
+        liveness.sent(at: .now())
         channel.write(message, promise: promise)
     }
 

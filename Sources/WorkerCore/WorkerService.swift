@@ -127,8 +127,7 @@ public final class WorkerService: @unchecked Sendable {
         guard link.generation == generation else { return }
         link.channel = channel
         link.state.connected()
-        link.lastReceived = .now()
-        link.lastSent = .now()
+        link.liveness = HeartbeatClock(now: .now())
         startLivenessTimer(link, generation: generation)
     }
 
@@ -136,7 +135,7 @@ public final class WorkerService: @unchecked Sendable {
         let link = links[index]
         guard link.generation == generation else { return }
         link.authenticated = true
-        link.lastReceived = .now()
+        link.liveness.received(at: .now())
         guard let register = link.state.authenticated(model.register(capacity: configuration.capacity)) else { return }
         logger.info("authenticated", metadata: ["router": "\(link.address)", "version": "\(version)"])
         link.send(register)
@@ -201,15 +200,16 @@ public final class WorkerService: @unchecked Sendable {
     }
 
     private func checkLiveness(_ link: RouterLink) {
-        let now = NIODeadline.now()
-        let silent = now - link.lastReceived
-        if silent > configuration.heartbeatTimeout {
+        switch link.liveness.check(now: .now(), interval: configuration.heartbeatInterval,
+                                   timeout: configuration.heartbeatTimeout, mayAsk: link.authenticated) {
+        case .quiet:
+            break
+        case .ask(let heartbeat):
+            link.send(.heartbeat(heartbeat))
+        case .silent(let silence):
             let what = link.authenticated ? "nothing received" : "no handshake completed"
-            link.fail(WireError(.heartbeatTimeout, "\(what) from router \(link.address) for \(silent.nanoseconds / 1_000_000) ms; expected a frame at least every \(configuration.heartbeatTimeout.nanoseconds / 1_000_000) ms"))
-            logger.warning("heartbeat timeout", metadata: ["router": "\(link.address)", "silent_ms": "\(silent.nanoseconds / 1_000_000)"])
-        } else if link.authenticated, now - link.lastSent >= configuration.heartbeatInterval {
-            link.heartbeatSequence += 1
-            link.send(.heartbeat(Heartbeat(sequence: link.heartbeatSequence)))
+            link.fail(WireError(.heartbeatTimeout, "\(what) from router \(link.address) for \(silence.nanoseconds / 1_000_000) ms; expected a frame at least every \(configuration.heartbeatTimeout.nanoseconds / 1_000_000) ms"))
+            logger.warning("heartbeat timeout", metadata: ["router": "\(link.address)", "silent_ms": "\(silence.nanoseconds / 1_000_000)"])
         }
     }
 
@@ -218,7 +218,7 @@ public final class WorkerService: @unchecked Sendable {
     func linkReceived(_ index: Int, generation: Int, message: WireMessage) {
         let link = links[index]
         guard link.generation == generation else { return }
-        link.lastReceived = .now()
+        link.liveness.received(at: .now())
         switch message {
         case .registration(let registration): registered(link, registration)
         case .assign(let assignment): assign(assignment, on: link)

@@ -21,13 +21,13 @@ final class WorkerProcess {
     /// cache, short heartbeat and reconnect timings.
     static let testArguments = [
         "--threads", "1", "--kv-cache-mb", "16", "--max-running", "4", "--name", "test-worker",
-        "--heartbeat-interval-ms", "200", "--heartbeat-timeout-ms", "2000", "--reconnect-max-ms", "400", "--log-level", "debug",
+        "--reconnect-max-ms", "400", "--log-level", "debug",
     ]
 
     /// Starts `specula worker --router ROUTERS ...` with `token` in its token file; without a datastore
-    /// speculation is off.
+    /// speculation is off. `heartbeatMs` is the heartbeat interval and timeout.
     init(routers: [Int], token: [UInt8] = WorkerProcess.token, datastore: String? = nil,
-         environment extra: [String: String] = [:]) throws {
+         heartbeatMs: (interval: Int, timeout: Int) = (200, 2000), environment extra: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("specula-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tokenFile = directory.appendingPathComponent("token")
@@ -37,6 +37,7 @@ final class WorkerProcess {
         process.executableURL = try Self.executable
         process.arguments = ["worker", "--router", routers.map { "127.0.0.1:\($0)" }.joined(separator: ","),
                              "--worker-token-file", tokenFile.path] + Self.testArguments
+            + ["--heartbeat-interval-ms", "\(heartbeatMs.interval)", "--heartbeat-timeout-ms", "\(heartbeatMs.timeout)"]
             + (datastore.map { ["--speculate", "on", "--datastore", $0] } ?? ["--speculate", "off"])
         var environment = ProcessInfo.processInfo.environment
         environment["SPECULA_CACHE"] = directory.appendingPathComponent("cache").path

@@ -107,6 +107,23 @@ struct WorkerProcessTests {
         await router.stop()
     }
 
+    /// The test router only answers heartbeats, and a streaming worker is never idle: it must still
+    /// ask, or it would take a long stream for a dead router.
+    @Test func aStreamLongerThanTheHeartbeatTimeoutKeepsARouterThatOnlyAnswers() async throws {
+        let router = try await TestRouter.start(token: WorkerProcess.token)
+        let worker = try WorkerProcess(routers: [router.port], heartbeatMs: (interval: 40, timeout: 300))
+        defer { worker.kill() }
+        let connection = try await router.nextConnection()
+        _ = try await connection.acceptRegistration()
+        let started = ContinuousClock.now
+        connection.send(.assign(Self.assignment(41, maxTokens: 1000, ignoreEOS: true)))
+        let result = try await connection.collect(41)
+        #expect(result.finish.reason == .length && result.ids.count == 1000)
+        #expect(ContinuousClock.now - started > .milliseconds(300), "the stream outlasted the timeout")
+        #expect(!worker.log.contains("heartbeat timeout"))
+        await router.stop()
+    }
+
     @Test func reconnectsAfterTheRouterRestartsAndServesAgain() async throws {
         let router = try await TestRouter.start(token: WorkerProcess.token)
         let port = router.port

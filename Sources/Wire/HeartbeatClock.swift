@@ -1,0 +1,47 @@
+public import NIOCore
+
+/// The liveness rule of a session (wire.md, `heartbeat`) as a value, so the router and the worker
+/// apply the same rule and it can be tested without a clock.
+///
+/// A side asks for a heartbeat after `interval` without sending, and also after `interval` without
+/// receiving: a peer that is only answering (while this side streams tokens, say) then still sends
+/// something, and a long busy spell is not mistaken for a dead peer. A peer is dead after `timeout`
+/// without receiving anything.
+public struct HeartbeatClock: Sendable, Equatable {
+    public enum Verdict: Sendable, Equatable {
+        case quiet
+        /// Send this heartbeat request (already counted as sent).
+        case ask(Heartbeat)
+        /// Nothing received for this long: fail the connection with `heartbeatTimeout`.
+        case silent(for: TimeAmount)
+    }
+
+    public private(set) var lastReceived: NIODeadline
+    public private(set) var lastSent: NIODeadline
+    private var lastAsked: NIODeadline
+    private var sequence: UInt64 = 0
+
+    public init(now: NIODeadline) {
+        lastReceived = now
+        lastSent = now
+        lastAsked = now
+    }
+
+    public mutating func received(at now: NIODeadline) { lastReceived = now }
+
+    public mutating func sent(at now: NIODeadline) { lastSent = now }
+
+    /// One liveness tick. `mayAsk` is false before the handshake, when no heartbeat may be sent yet.
+    public mutating func check(now: NIODeadline, interval: TimeAmount, timeout: TimeAmount, mayAsk: Bool) -> Verdict {
+        let silence = now - lastReceived
+        if silence > timeout { return .silent(for: silence) }
+        guard mayAsk else { return .quiet }
+        let idle = now - lastSent >= interval
+        let unheard = silence >= interval && now - lastAsked >= interval
+        guard idle || unheard else { return .quiet }
+        sequence += 1
+        lastSent = now
+        lastAsked = now
+        return .ask(Heartbeat(sequence: sequence))
+    }
+}
