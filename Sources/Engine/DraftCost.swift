@@ -44,14 +44,12 @@ struct DraftCost {
     func canPay(decoding d: Int, context: Int, costs: ObservedStepCost, cap: Int,
                 minimumGain: Double = BudgetPolicy.minimumGain) -> Bool {
         let d = max(d, 1)
-        let plain = costs.cost(tokens: d, contextTokens: context, sequenceContext: context)
+        let plain = Self.step(decoding: d, context: context, drafting: 0, each: 0, costs: costs)
         guard plain > 0 else { return false }
         let needed = (1 + minimumGain) * Double(d) / plain
         let drafting = Double(d) * secondsPerRequest
-        // Every draft node attends over about its request's context, as the request's token does.
         func rate(drafting k: Int, each s: Int, accepted: Double) -> Double {
-            let step = costs.cost(tokens: d + k * s, contextTokens: context + context / d * k * s, sequenceContext: context)
-            return (Double(d) + Double(k) * accepted) / (step + drafting)
+            (Double(d) + Double(k) * accepted) / (Self.step(decoding: d, context: context, drafting: k, each: s, costs: costs) + drafting)
         }
         var accepted = 0.0, chain = 1.0
         for s in stride(from: 1, through: max(cap, 0), by: 1) {
@@ -73,13 +71,19 @@ struct DraftCost {
     /// at all, where drafts won 10-20%; only a bias in the learned prices had let them through.
     static func affordableDrafts(decoding d: Int, context: Int = 0, costs: ObservedStepCost, cap: Int) -> Int {
         let d = max(d, 1)
-        let base = costs.cost(tokens: d, contextTokens: context, sequenceContext: context)
+        let base = step(decoding: d, context: context, drafting: 0, each: 0, costs: costs)
         var best = 0
         for s in stride(from: 1, through: max(cap, 0), by: 1)
-        where costs.cost(tokens: d * (1 + s), contextTokens: context * (1 + s), sequenceContext: context)
-            <= base * (1 + bestAcceptance * Double(s)) {
+        where step(decoding: d, context: context, drafting: d, each: s, costs: costs) <= base * (1 + bestAcceptance * Double(s)) {
             best = s
         }
         return best
+    }
+
+    /// Seconds of a decode step of `d` requests with contexts adding up to `context`, `k` of which
+    /// verify `s` drafts each. Every draft node attends over about its request's context, as the
+    /// request's own token does.
+    static func step(decoding d: Int, context: Int, drafting k: Int, each s: Int, costs: ObservedStepCost) -> Double {
+        costs.cost(tokens: d + k * s, contextTokens: context + context * k * s / max(d, 1), sequenceContext: context)
     }
 }

@@ -16,8 +16,8 @@ public struct HeartbeatClock: Sendable, Equatable {
         case silent(for: TimeAmount)
     }
 
-    public private(set) var lastReceived: NIODeadline
-    public private(set) var lastSent: NIODeadline
+    private var lastReceived: NIODeadline
+    private var lastSent: NIODeadline
     private var lastAsked: NIODeadline
     private var sequence: UInt64 = 0
 
