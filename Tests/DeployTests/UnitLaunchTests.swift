@@ -116,6 +116,13 @@ struct UnitLaunchTests {
         }
         defer { streams.forEach { $0.kill() } }
         try await Self.poll("the first streamed tokens") { streams.contains { $0.body.contains("data: ") } }
+        // Both in the router (one running, one queued) before the signal: a request that arrives after
+        // it is refused (503 draining), and on a loaded machine the second curl can start that late.
+        try await Self.poll("both streams in the router") {
+            let metrics = (try? Curl.request(base + "/metrics", method: "GET", maxTime: 30))?.body ?? ""
+            return PrometheusText.value("specula:num_requests_running", in: metrics)
+                + PrometheusText.value("specula:num_requests_waiting", in: metrics) == 2
+        }
         router.terminate()
         let stopping = try await router.waitFor("STOPPING")
         let draining = (stopping["STATUS"] ?? "").split(separator: " ").dropFirst().first.flatMap { Int($0) }

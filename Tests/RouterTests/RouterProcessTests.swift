@@ -85,7 +85,7 @@ struct RouterProcessTests {
         worker.signal(SIGSTOP)
         let stopped = ContinuousClock.now
         let metricsURL = router.base + "/metrics"
-        func metric(_ name: String) throws -> Double { ServeTests.metric(name, in: try Curl.request(metricsURL, method: "GET").body) }
+        func metric(_ name: String) throws -> Double { PrometheusText.value(name, in: try Curl.request(metricsURL, method: "GET").body) }
         let stuck = try Curl.Background(url, json: #"{"model": "pycode-6m", "prompt": "import os", "max_tokens": 20, "ignore_eos": true}"#, headers: auth)
         defer { stuck.kill() }
         try await Self.waitFor("the first request to be assigned") { try metric("specula:num_requests_running") == 1 }

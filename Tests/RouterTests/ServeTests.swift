@@ -123,11 +123,11 @@ struct ServeTests {
             #expect(SSEBody.finishReason(body) == "length")
         }
         let metrics = try Curl.request(serve.base + "/metrics", method: "GET")
-        let resumed = Self.metric("specula:requests_resumed_total", in: metrics.body)
+        let resumed = PrometheusText.value("specula:requests_resumed_total", in: metrics.body)
         #expect(unfinishedAtKill > 0 && resumed > 0, "the kill must hit running requests (unfinished \(unfinishedAtKill), resumed \(resumed))")
         // The supervisor restarts the killed worker.
         let restartDeadline = ContinuousClock.now + .seconds(120)
-        while Self.metric("specula:num_workers", in: try Curl.request(serve.base + "/metrics", method: "GET").body) < 2 {
+        while PrometheusText.value("specula:num_workers", in: try Curl.request(serve.base + "/metrics", method: "GET").body) < 2 {
             guard ContinuousClock.now < restartDeadline else { throw TestFailure("the killed worker was not restarted:\n\(serve.log.suffix(3000))") }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -164,10 +164,6 @@ struct ServeTests {
         }
         while prompts.count < count { prompts.append("def helper_\(prompts.count)(x):") }
         return Array(prompts.prefix(count))
-    }
-
-    static func metric(_ name: String, in text: String) -> Double {
-        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
     }
 
     /// Runs python3 with these arguments; parses the JSON it prints.

@@ -82,6 +82,14 @@ package enum Curl {
     }
 }
 
+/// A value from a Prometheus text exposition (`/metrics`).
+package enum PrometheusText {
+    /// The value of the unlabelled sample `name`; 0 when absent.
+    package static func value(_ name: String, in text: String) -> Double {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+}
+
 /// Server-sent events of a streamed completion or chat response.
 package enum SSEBody {
     /// The `data:` payloads, in order.
