@@ -25,12 +25,14 @@ extension InferenceEngine {
             return count
         }
         var autoAllowed = false
+        var sampling = false
         if autoDecoding {
             if !draftCost.canPay(decoding: decoding.count, context: context, costs: costs, cap: cap) {
                 draftCost.ruledOut()
             } else if speedGuard != nil {
                 // Asked only when `auto` requests could draft, so its arms count only the steps it decided.
                 autoAllowed = speedGuard!.allowsDrafts(decoding: decoding.count)
+                sampling = speedGuard!.samplesDrafts
                 guardAllowedDrafts = autoAllowed
             } else {
                 autoAllowed = true
@@ -45,7 +47,8 @@ extension InferenceEngine {
             case .off: continue
             case .fixed(let count): budget = min(count, room)
             case .auto(let cap):
-                guard autoAllowed, state.draftBackoff.shouldDraft() else { continue }
+                // A step sampling the guard's drafted arm must draft, or it measures plain decoding.
+                guard autoAllowed, sampling || state.draftBackoff.shouldDraft() else { continue }
                 budget = min(cap ?? affordable(), affordable(), room)
             }
             guard budget > 0 else { continue }
@@ -86,7 +89,7 @@ extension InferenceEngine {
     ///
     /// A job's `seconds` is its measured drafting time scaled by how much the threads overlapped (the
     /// region's wall time over the sum of every job's time), so the budget policy charges each request
-    /// what its drafting adds to the step.
+    /// what its drafting adds to the step. The catching up, scaled the same way, goes to `catchUpSeconds`.
     private func draftInParallel(_ jobs: inout [DraftJob]) {
         guard !jobs.isEmpty else { return }
         let started = monotonicSeconds()
@@ -107,6 +110,7 @@ extension InferenceEngine {
         let wall = monotonicSeconds() - started
         let total = jobs.reduce(0) { $0 + $1.busy }
         let overlap = total > 0 ? min(1, wall / total) : 1
+        catchUpSeconds += jobs.reduce(0) { $0 + $1.busy - $1.seconds } * overlap
         for index in jobs.indices { jobs[index].seconds *= overlap }
     }
 

@@ -44,6 +44,8 @@ public final class InferenceEngine {
     var speedGuard: RealizedSpeedGuard?
     /// The guard's answer for this step's `auto` requests (nil: no guard, or none asked it).
     var guardAllowedDrafts: Bool?
+    /// Of this step's drafting time, what catching requests' n-gram counts up took (see `step()`).
+    var catchUpSeconds = 0.0
     var drafts: [StepDraft] = []
     /// Acceptance by drafter probability, learned from this engine's verifications.
     var acceptanceCurve = AcceptanceCurve()

@@ -61,6 +61,60 @@ import Testing
         #expect(learning)
     }
 
+    /// Steps that sample the drafted arm against the verdict say so (their requests then draft whatever
+    /// their back-off says); steps that draft because drafts won do not.
+    @Test func stepsThatSampleTheDraftedArmSaySo() {
+        var speed = RealizedSpeedGuard()
+        for _ in 0..<8 {
+            let drafts = speed.allowsDrafts(decoding: 1)
+            #expect(speed.samplesDrafts == drafts, "learning")
+            speed.observe(decoding: 1, drafted: drafts, tokens: 10, seconds: 10 / (drafts ? 70 : 100), expected: 0.1,
+                          plainSeconds: plainSeconds(1))
+        }
+        var sampled: [Int] = []
+        for i in 0..<100 {
+            let drafts = speed.allowsDrafts(decoding: 1)
+            #expect(speed.samplesDrafts == drafts, "plain won: only probes draft, and they sample")
+            if drafts { sampled.append(i) }
+            speed.observe(decoding: 1, drafted: drafts, tokens: 10, seconds: 10 / (drafts ? 70 : 100), expected: 0.1,
+                          plainSeconds: plainSeconds(1))
+        }
+        #expect(!sampled.isEmpty)
+        var fast = RealizedSpeedGuard()
+        _ = run(&fast, steps: 32, decoding: 1, draftedRate: 180, plainRate: 100)
+        for _ in 0..<100 {
+            let drafts = fast.allowsDrafts(decoding: 1)
+            #expect(!fast.samplesDrafts, "drafts won: they are the verdict, not a sample")
+            fast.observe(decoding: 1, drafted: drafts, tokens: 10, seconds: 10 / (drafts ? 180 : 100), expected: 0.1,
+                         plainSeconds: plainSeconds(1))
+        }
+    }
+
+    /// At one request drafted steps win in bursts. Here, after a start that saw only misses, three
+    /// drafted steps in four are misses (0.7 of a plain step's speed) and the fourth emits 5x the
+    /// tokens in 1.4x the time: on average drafts are 1.35x faster. One step at a time, three probes in
+    /// four upheld the plain verdict and doubled the wait for the next; a run of steps sees the bursts.
+    @Test func burstyDraftsAreProbedInRunsAndWin() {
+        var speed = RealizedSpeedGuard()
+        _ = run(&speed, steps: 8, decoding: 1, draftedRate: 70, plainRate: 100)
+        var draftedSteps = 0
+        var allowed = 0
+        for _ in 0..<600 {
+            let drafts = speed.allowsDrafts(decoding: 1)
+            var tokens = 10, seconds = 0.1
+            if drafts {
+                allowed += 1
+                draftedSteps += 1
+                let burst = draftedSteps % 4 == 0
+                tokens = burst ? 50 : 10
+                seconds = burst ? 0.14 : 10 / 70.0
+            }
+            speed.observe(decoding: 1, drafted: drafts, tokens: tokens, seconds: seconds, expected: seconds,
+                          plainSeconds: plainSeconds(1))
+        }
+        #expect(allowed > 500, "drafts won within the first probes")
+    }
+
     @Test func draftsThatAreMeasuredFasterStayOnWithPlainProbes() {
         var speed = RealizedSpeedGuard()
         _ = run(&speed, steps: 32, decoding: 1, draftedRate: 180, plainRate: 100)
