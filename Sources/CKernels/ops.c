@@ -79,6 +79,20 @@ static CK_AVX512 double fma_loop_avx512(size_t iterations) {
     for (int j = 1; j < 16; j++) s = _mm512_add_ps(s, acc[j]);
     return (double)_mm512_reduce_add_ps(s) * 0 + (double)iterations * 16 * 16 * 2;
 }
+
+/// 12 ymm chains: two FMA pipes of 4-cycle latency need 8 in flight to stay busy.
+static CK_AVX2 double fma_loop_avx2(size_t iterations) {
+    __m256 acc[12];
+    __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int j = 0; j < 12; j++) acc[j] = _mm256_set1_ps((float)j);
+    for (size_t i = 0; i < iterations; i++) {
+        for (int j = 0; j < 12; j++) acc[j] = _mm256_fmadd_ps(acc[j], m, c);
+        __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]));
+    }
+    __m256 s = acc[0];
+    for (int j = 1; j < 12; j++) s = _mm256_add_ps(s, acc[j]);
+    return (double)_mm256_cvtss_f32(s) * 0 + (double)iterations * 12 * 8 * 2;
+}
 #endif
 
 float ck_dot(int isa, const float *a, const float *b, size_t n) {
@@ -164,6 +178,7 @@ double ck_read_stream(int isa, const void *data, size_t bytes) {
 double ck_fma_loop(int isa, size_t iterations) {
 #if defined(__x86_64__)
     if (isa == CK_ISA_AVX512) return fma_loop_avx512(iterations);
+    if (isa == CK_ISA_AVX2) return fma_loop_avx2(iterations);
 #endif
     (void)isa;
     float acc[8] = {0, 1, 2, 3, 4, 5, 6, 7};

@@ -59,7 +59,8 @@ public enum MatMul {
     /// on it, so a new build never plans with an old build's costs.
     /// 3: all token groups of a row tile run back to back (weights stream under the arithmetic), and
     /// bf16 dot products use 4-row tiles of up to 6 tokens. 4: attention prefetches cache blocks.
-    public static let kernelRevision = 4
+    /// 5: AVX2 tiles of 3 rows (f32, bf16) and full blocks without a per-block tail test.
+    public static let kernelRevision = 5
     private static let crossoverState = Mutex(MatMulCrossover.measuredDefault)
     /// Panel-per-thread sgemm needs OpenBLAS single-threaded in each of our threads.
     private static let blasConfigured: Bool = {
