@@ -56,13 +56,15 @@ struct HTTP2Tests {
         #expect(client.response(stream).body.count == 1000)
 
         var consumed = 0
-        try await connection.run(until: "everything was read") {
+        // The handler records `finished` after its last write returns, which on the global executor
+        // can come after the client has seen the stream end.
+        try await connection.run(until: "everything was read and the handler returned") {
             let received = client.response(stream).body.count
             if received > consumed {
                 client.consume(stream, bytes: received - consumed)
                 consumed = received
             }
-            return client.isClosed(stream)
+            return client.isClosed(stream) && service.events.contains(.finished("/stream"))
         }
         #expect(client.response(stream).text == (0..<20).map { String(buffer: TestService.chunk($0, size: 500)) }.joined())
         #expect(service.events.contains(.finished("/stream")))
