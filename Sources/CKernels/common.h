@@ -10,6 +10,16 @@
 /// Bytes per q8_0 block: f16 scale + 32 int8.
 #define CK_Q8_BLOCK 34
 
+/// Bytes of one stored row of `columns` elements of type `wtype` (q8_0: columns % 32 == 0). Inline, so
+/// a kernel's block size (`ck_row_bytes(wtype, 32)`) is a constant in each tile's loop.
+CK_INLINE size_t ck_row_bytes(int wtype, size_t columns) {
+    switch (wtype) {
+    case CK_W_F32: return columns * 4;
+    case CK_W_F16: case CK_W_BF16: return columns * 2;
+    default: return columns / 32 * CK_Q8_BLOCK;
+    }
+}
+
 /// Rows per cache block: the kernels sweep all token tiles over this many rows before moving on, so
 /// after the first token tile the rows come from L2 instead of memory (~256 KB of weights).
 CK_INLINE size_t ck_rows_per_block(size_t row_bytes, size_t multiple) {

@@ -14,14 +14,6 @@ int ck_detect_isa(void) {
     return CK_ISA_SCALAR;
 }
 
-size_t ck_row_bytes(int wtype, size_t columns) {
-    switch (wtype) {
-    case CK_W_F32: return columns * 4;
-    case CK_W_F16: case CK_W_BF16: return columns * 2;
-    default: return columns / 32 * CK_Q8_BLOCK;
-    }
-}
-
 size_t ck_activation_stride(size_t columns) {
     // Rounded up to whole blocks of 32, plus one cache line so the rows of consecutive tokens do not
     // all fall into the same L1 set (8 tokens x 8 KB strides would thrash an 8-way cache).

@@ -31,11 +31,6 @@ CK_INLINE CK_AVX2 __m256 load_quarter(int wtype, const uint8_t *block, int s, in
     }
 }
 
-/// Bytes of one block of 32 columns, as a constant the compiler folds into each tile's loop.
-CK_INLINE size_t block_bytes_of(int wtype) {
-    return wtype == CK_W_F32 ? 128 : wtype == CK_W_Q8_0 ? CK_Q8_BLOCK : 64;
-}
-
 CK_INLINE CK_AVX2 float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -65,7 +60,7 @@ CK_INLINE CK_AVX2 void block(int wtype, int R, int T, const uint8_t *w, size_t r
 
 CK_INLINE CK_AVX2 void tile(int wtype, int R, int T, const uint8_t *w, size_t row_bytes, size_t columns,
                             const float *xp, size_t ldx, float *y, size_t ldy, int accumulate) {
-    size_t block_bytes = block_bytes_of(wtype), full = columns / 32;
+    size_t block_bytes = ck_row_bytes(wtype, 32), full = columns / 32;
     __m256 acc[TILE_ROWS][TILE_TOKENS];
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_ps();
@@ -104,16 +99,19 @@ typedef void (*tile_fn)(const uint8_t *, size_t, size_t, const float *, size_t, 
         tile(TY, R, T, w, rb, columns, xp, ldx, y, ldy, a);                                             \
     }
 #define TILE_ROW(TY, R) TILE_FN(TY, R, 1) TILE_FN(TY, R, 2) TILE_FN(TY, R, 3) TILE_FN(TY, R, 4)
-#define TILE_ALL(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2) TILE_ROW(TY, 3)
-TILE_ALL(CK_W_F32)
-TILE_ALL(CK_W_F16)
-TILE_ALL(CK_W_BF16)
-TILE_ALL(CK_W_Q8_0)
+#define TILE_ALL2(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2)
+#define TILE_ALL3(TY) TILE_ALL2(TY) TILE_ROW(TY, 3)
+TILE_ALL3(CK_W_F32)
+TILE_ALL2(CK_W_F16)
+TILE_ALL3(CK_W_BF16)
+TILE_ALL2(CK_W_Q8_0)
 
 #define TABLE_ROW(TY, R) { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4 }
-#define TABLE(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3) }
+#define TABLE2(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2) }
+#define TABLE3(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3) }
+/// Rows beyond a type's `rows_per_tile` are never asked for: those entries stay empty.
 static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
-    TABLE(CK_W_F32), TABLE(CK_W_F16), TABLE(CK_W_BF16), TABLE(CK_W_Q8_0),
+    TABLE3(CK_W_F32), TABLE2(CK_W_F16), TABLE3(CK_W_BF16), TABLE2(CK_W_Q8_0),
 };
 
 void ck_matmul_rows_avx2(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,

@@ -94,7 +94,7 @@ CK_INLINE CK_AVX512 void tile(int wtype, int R, int T, const uint8_t *w, size_t 
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_ps();
     size_t total = blocks + (tail_mask != 0);
-    size_t block_bytes = wtype == CK_W_Q8_0 ? CK_Q8_BLOCK : ck_row_bytes(wtype, 32);
+    size_t block_bytes = ck_row_bytes(wtype, 32);
     for (size_t b = 0; b < total; b++) {
         int tail = b == blocks;
         // Pull the next tile's rows towards L2 while this one computes: hardware prefetchers stop at

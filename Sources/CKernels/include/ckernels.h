@@ -17,9 +17,6 @@ enum { CK_W_F32 = 0, CK_W_F16 = 1, CK_W_BF16 = 2, CK_W_Q8_0 = 3 };
 /// The best level this CPU (and OS) supports.
 int ck_detect_isa(void);
 
-/// Bytes of one stored row of `columns` elements of type `wtype` (q8_0: columns % 32 == 0).
-size_t ck_row_bytes(int wtype, size_t columns);
-
 /// Floats per prepared activation row: columns rounded up to a multiple of 32, plus 16.
 size_t ck_activation_stride(size_t columns);
 
