@@ -185,6 +185,13 @@ extension InferenceEngine {
                 requests[entry.request] = state
                 continue
             }
+            if !entry.decodes {
+                // The prompt is in: count its n-grams in the step that prefilled it, where they cost
+                // about a thousandth of the prefill. Left to the first drafting step, a batch of 32
+                // code-long prompts took 3.9 ms to count against a 17.7 ms decode step, and `auto` read
+                // 0.98-0.99x `off` at that batch size.
+                state.draftState?.catchUp()
+            }
             let logits = model.logits(row: row)
             let token = state.sampler.sample(logits, work: work)
             let logprobs = state.request.logprobs.map { [TokenLogprob(row: logits, token: token, alternatives: $0)] }

@@ -29,8 +29,8 @@ public struct RequestDraftState: Sendable {
         catchUp()
     }
 
-    /// A state whose prompt is counted only at the first `catchUp`: a request that never drafts (its
-    /// engine finds no draft worth its cost at this batch size) never pays for its statistics.
+    /// A state whose prompt is counted only at the first `catchUp`, which its owner calls when it
+    /// suits: the engine counts a prompt in the step that prefilled it, at a thousandth of its cost.
     public init(deferring prompt: some Sequence<Int32>, windowLength: Int = 16) {
         self.windowLength = max(2, windowLength)
         trie = CountTrie(indexed: true)
