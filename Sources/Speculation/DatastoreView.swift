@@ -30,8 +30,9 @@ protocol DatastoreViewProtocol {
     func position(at rank: Int) -> Int
     func validate(vocabularySize: Int, path: String) throws
     func range(of key: UnsafeBufferPointer<Int32>) -> Range<Int>
+    func range(of key: UnsafeBufferPointer<Int32>, cache: inout PrefixRangeCache) -> Range<Int>
     func collect(key: UnsafeBufferPointer<Int32>, depth: Int, maxSamples: Int, backoff: BackoffPolicy,
-                 into trie: inout CountTrie) -> DatastoreLookup
+                 cache: inout PrefixRangeCache, into trie: inout CountTrie) -> DatastoreLookup
 }
 
 /// Tokens (n) and suffix array (n) of a datastore, typed.
@@ -80,18 +81,30 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
     func range(of key: UnsafeBufferPointer<Int32>) -> Range<Int> {
         guard let first = key.first else { return 0..<sa.count }
         guard first >= 0, Int(first) < buckets.count - 1 else { return 0..<0 }
-        var lo = buckets[Int(first)], hi = buckets[Int(first) + 1]
-        let end = hi
-        if key.count == 1 || lo == hi { return lo..<hi }
+        return narrow(buckets[Int(first)]..<buckets[Int(first) + 1], to: key, skip: 1)
+    }
+
+    /// The same, starting from the range of the key's first two tokens, remembered in `cache`.
+    func range(of key: UnsafeBufferPointer<Int32>, cache: inout PrefixRangeCache) -> Range<Int> {
+        guard key.count >= 2 else { return range(of: key) }
+        let pair = cache.range(first: key[0], second: key[1]) { range(of: UnsafeBufferPointer(rebasing: key[0..<2])) }
+        return narrow(pair, to: key, skip: 2)
+    }
+
+    /// The ranks inside `r` whose suffixes start with `key`, where every suffix in `r` starts with
+    /// the key's first `skip` tokens: two binary searches on the rest of the key.
+    private func narrow(_ r: Range<Int>, to key: UnsafeBufferPointer<Int32>, skip: Int) -> Range<Int> {
+        if key.count <= skip || r.isEmpty { return r }
+        var lo = r.lowerBound, hi = r.upperBound
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if compare(suffixAt: Int(sa[mid]), with: key, skip: 1) < 0 { lo = mid + 1 } else { hi = mid }
+            if compare(suffixAt: Int(sa[mid]), with: key, skip: skip) < 0 { lo = mid + 1 } else { hi = mid }
         }
         let start = lo
-        hi = end
+        hi = r.upperBound
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if compare(suffixAt: Int(sa[mid]), with: key, skip: 1) <= 0 { lo = mid + 1 } else { hi = mid }
+            if compare(suffixAt: Int(sa[mid]), with: key, skip: skip) <= 0 { lo = mid + 1 } else { hi = mid }
         }
         return start..<lo
     }
@@ -100,12 +113,12 @@ struct DatastoreView<T: FixedWidthInteger & UnsignedInteger, P: FixedWidthIntege
     /// hits are sampled with an even stride over its whole suffix-array range, at most `maxSamples`,
     /// and each sample contributes up to `depth` tokens, stopping before a separator.
     func collect(key: UnsafeBufferPointer<Int32>, depth: Int, maxSamples: Int, backoff: BackoffPolicy,
-                 into trie: inout CountTrie) -> DatastoreLookup {
+                 cache: inout PrefixRangeCache, into trie: inout CountTrie) -> DatastoreLookup {
         var result = DatastoreLookup()
         var length = key.count
         while length >= 1 {
             let k = UnsafeBufferPointer(rebasing: key[(key.count - length)...])
-            let r = range(of: k)
+            let r = range(of: k, cache: &cache)
             result.keysSearched += 1
             if !r.isEmpty {
                 if result.longestMatch == 0 { result.longestMatch = length; result.longestMatchCount = r.count }
@@ -160,6 +173,11 @@ extension Datastore {
         key.withUnsafeBufferPointer { k in withView { $0.range(of: k) } }
     }
 
+    /// The same, searching from the range of the key's first two tokens kept in `cache`.
+    public func suffixRange(of key: [Int32], cache: inout PrefixRangeCache) -> Range<Int> {
+        key.withUnsafeBufferPointer { k in withView { $0.range(of: k, cache: &cache) } }
+    }
+
     /// Counts the continuations of `key` (its last `queryLength` tokens are used) into `trie`, which
     /// is reset first: up to `maxSamples` hits spread evenly over the suffix-array range, each
     /// followed for up to `depth` tokens (stopping at the separator), backing off to shorter keys as
@@ -168,12 +186,23 @@ extension Datastore {
     public func continuations(of key: some Collection<Int32>, depth: Int = 8, maxSamples: Int = 100,
                               backoff: BackoffPolicy = DrafterConfiguration().backoff,
                               into trie: inout CountTrie) -> DatastoreLookup {
+        var cache = PrefixRangeCache()
+        return continuations(of: key, depth: depth, maxSamples: maxSamples, backoff: backoff, cache: &cache, into: &trie)
+    }
+
+    /// The same, its searches starting from the token-pair ranges kept in `cache` (see `PrefixRangeCache`).
+    @discardableResult
+    public func continuations(of key: some Collection<Int32>, depth: Int = 8, maxSamples: Int = 100,
+                              backoff: BackoffPolicy = DrafterConfiguration().backoff,
+                              cache: inout PrefixRangeCache, into trie: inout CountTrie) -> DatastoreLookup {
         trie.reset()
         return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(key.count, 1)) { buf in
             var i = 0
             for t in key { buf[i] = t; i += 1 }
             let k = UnsafeBufferPointer(rebasing: buf[0..<key.count])
-            return withView { $0.collect(key: k, depth: depth, maxSamples: maxSamples, backoff: backoff, into: &trie) }
+            return withView {
+                $0.collect(key: k, depth: depth, maxSamples: maxSamples, backoff: backoff, cache: &cache, into: &trie)
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ public struct Drafter: Sendable {
     public private(set) var lastLookup = DatastoreLookup()
 
     private var datastoreTrie = CountTrie(capacity: 1024)
+    private var prefixRanges = PrefixRangeCache()
     private var work = DraftWorkspace()
     private var fanOut: [Int32] = []
 
@@ -36,7 +37,8 @@ public struct Drafter: Sendable {
         let key = state.lastTokens(c.queryLength)
         if let datastore {
             lastLookup = datastore.continuations(
-                of: key, depth: min(c.datastoreDepth, c.maxDepth), maxSamples: c.maxSamples, backoff: c.backoff, into: &datastoreTrie)
+                of: key, depth: min(c.datastoreDepth, c.maxDepth), maxSamples: c.maxSamples, backoff: c.backoff,
+                cache: &prefixRanges, into: &datastoreTrie)
         } else {
             lastLookup = DatastoreLookup()
         }
