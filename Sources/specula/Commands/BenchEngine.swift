@@ -20,10 +20,10 @@ struct BenchEngine: ParsableCommand {
             to the off run beside it. The modes of one batch size run side by side, taking turns of \
             --slice-ms of steps, so that on a shared machine another tenant's slow spell falls on every \
             mode alike, and the mode that goes first rotates from round to round; seconds and tok/s \
-            count each mode's own turns. Each round runs every mode \
-            through a fresh engine, which learns its step costs and when drafts pay from scratch; with \
-            --warmup N each mode's engine first runs the prompts N times unmeasured and then serves \
-            every round, as a worker that has been serving for a while would.
+            count each mode's own turns. Each round runs every mode through a fresh engine, which \
+            learns its step costs and when drafts pay from scratch; with --warmup N each mode's engine \
+            first runs the prompts N times unmeasured and then serves every round, as a worker that \
+            has been serving for a while would.
             """)
 
     @OptionGroup var modelOption: ModelOption
