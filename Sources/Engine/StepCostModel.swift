@@ -61,33 +61,54 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     /// each of `passes` sweeps over the whole curve. Sweeping several times, rather than repeating each
     /// point in a row, means a burst of other load on a shared machine (a compute thread descheduled
     /// for a time slice costs a small model's step tenfold) spoils points of one pass, not the curve.
+    ///
+    /// After the first pass a point of the curve whose step takes `longStep` or more runs once per
+    /// pass, without a warm-up: a time slice lost is a small part of it, and the passes still give
+    /// the fastest of several. The steps whose differences give the attention terms and the row-less
+    /// saving keep every repetition: those differences are a few percent of the steps. The
+    /// long-context steps' caches are filled once, not once per pass. On the 1B shape, measuring (which
+    /// the first start of a worker waits for) took 1 min 52 s and 1 min 58 s against 3 min 22 s and
+    /// 3 min 6 s before.
     public static func measure(model: TransformerModel, cache: PagedKVCache, tokenCounts: [Int] = defaultTokenCounts,
-                               repetitions: Int = 2, passes: Int = 3, longContext: Int = 512) -> StepCostModel {
+                               repetitions: Int = 2, passes: Int = 3, longContext: Int = 512,
+                               longStep: Double = 0.25) -> StepCostModel {
         let counts = tokenCounts.filter { $0 <= model.maxTokensPerStep }.sorted()
-        let context = min(longContext, model.maxContext - 32, cache.freeTokenCapacity - 64)
         let slopeTokens = min(16, model.maxTokensPerStep)
+        // The contexts below stay cached through every pass: C + C/4 + 4·C/4 tokens, and room for the
+        // largest step beside them.
+        let room = cache.freeTokenCapacity - 64 - (counts.last ?? 1) - 6 * slopeTokens
+        let context = min(longContext, model.maxContext - 32, room * 4 / 9)
         // The same step spread over several sequences (a quarter of the long context each, to keep the
         // prefill short) separates reading each sequence's cache from attending per token.
         let spread = min(4, slopeTokens), spreadContext = context / 4
+        let contexts = context > 64 ? [
+            prefill(model: model, cache: cache, context: context, sequences: 1),
+            prefill(model: model, cache: cache, context: spreadContext, sequences: 1),
+            prefill(model: model, cache: cache, context: spreadContext, sequences: spread),
+        ] : []
+        defer { for ids in contexts { ids?.forEach { cache.release($0) } } }
         var seconds = Array(repeating: Double.infinity, count: counts.count)
         var long = Double.infinity, short = Double.infinity, oneSequence = Double.infinity, spreadOut = Double.infinity
         // The largest step again without logits rows: what a prompt chunk saves per token.
         let rowless = counts.last ?? 1
         var withoutRows = Double.infinity
+        func time(_ tokens: Int, on ids: [Int]? = nil, context: Int = 0, logits: Batch.ChainLogits = .all,
+                  best: Double, once: Bool = false) -> Double {
+            let reps = once && best.isFinite && best >= longStep ? 0 : repetitions
+            let seconds = ids.map {
+                timeStep(model: model, cache: cache, tokens: tokens, on: $0, context: context, logits: logits, repetitions: reps)
+            } ?? timeStep(model: model, cache: cache, tokens: tokens, context: 0, logits: logits, repetitions: reps)
+            return min(best, seconds)
+        }
         for _ in 0..<max(1, passes) {
-            for (i, n) in counts.enumerated() {
-                seconds[i] = min(seconds[i], timeStep(model: model, cache: cache, tokens: n, context: 0, repetitions: repetitions))
-            }
-            withoutRows = min(withoutRows, timeStep(model: model, cache: cache, tokens: rowless, context: 0, logits: .none,
-                                                    repetitions: repetitions))
+            for (i, n) in counts.enumerated() { seconds[i] = time(n, best: seconds[i], once: i < counts.count - 1) }
+            withoutRows = time(rowless, logits: .none, best: withoutRows)
             // Attention slope from a step of 16 tokens over a long context.
-            if context > 64 {
-                long = min(long, timeStep(model: model, cache: cache, tokens: slopeTokens, context: context, repetitions: repetitions))
-                short = min(short, timeStep(model: model, cache: cache, tokens: slopeTokens, context: 0, repetitions: repetitions))
-                oneSequence = min(oneSequence, timeStep(model: model, cache: cache, tokens: slopeTokens, context: spreadContext,
-                                                        repetitions: repetitions))
-                spreadOut = min(spreadOut, timeStep(model: model, cache: cache, tokens: slopeTokens, context: spreadContext,
-                                                    sequences: spread, repetitions: repetitions))
+            if contexts.count == 3, let longIDs = contexts[0], let oneIDs = contexts[1], let spreadIDs = contexts[2] {
+                long = time(slopeTokens, on: longIDs, context: context, best: long)
+                short = time(slopeTokens, best: short)
+                oneSequence = time(slopeTokens, on: oneIDs, context: spreadContext, best: oneSequence)
+                spreadOut = time(slopeTokens, on: spreadIDs, context: spreadContext, best: spreadOut)
             }
         }
         // More tokens never cost less: what noise is left must not make the curve dip.
@@ -108,11 +129,20 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     /// requests reads d sequences' keys and values, a verification step reads them once per chain.
     public static func timeStep(model: TransformerModel, cache: PagedKVCache, tokens: Int, context: Int,
                                 sequences: Int = 1, logits: Batch.ChainLogits = .all, repetitions: Int) -> Double {
-        let count = max(1, min(sequences, tokens))
-        let ids = (0..<count).map { _ in cache.createSequence() }
+        guard let ids = prefill(model: model, cache: cache, context: context, sequences: max(1, min(sequences, tokens))) else {
+            return .infinity
+        }
         defer { ids.forEach { cache.release($0) } }
+        return timeStep(model: model, cache: cache, tokens: tokens, on: ids, context: context, logits: logits,
+                        repetitions: repetitions)
+    }
+
+    /// `sequences` new sequences of `context` cached tokens each (the caller releases them), or nil
+    /// when the cache cannot hold them.
+    static func prefill(model: TransformerModel, cache: PagedKVCache, context: Int, sequences: Int) -> [Int]? {
+        let ids = (0..<sequences).map { _ in cache.createSequence() }
         let vocabulary = model.vocabularySize
-        var batch = Batch(capacity: max(tokens, min(context, model.maxTokensPerStep)))
+        var batch = Batch(capacity: min(max(context, 1), model.maxTokensPerStep))
         for sequence in ids {
             var filled = 0
             while filled < context {
@@ -120,12 +150,24 @@ public struct StepCostModel: Sendable, Codable, Equatable {
                 batch.removeAll()
                 batch.appendChain((filled..<(filled + chunk)).map { ($0 * 7 + 3) % vocabulary }, sequence: sequence,
                                   startPosition: filled, logits: .none)
-                guard model.forward(batch, cache: cache) != .cacheFull else { return .infinity }
+                guard model.forward(batch, cache: cache) != .cacheFull else {
+                    ids.forEach { cache.release($0) }
+                    return nil
+                }
                 cache.commit(sequence, count: chunk)
                 filled += chunk
             }
         }
-        batch.removeAll()
+        return ids
+    }
+
+    /// The step of `timeStep` on sequences already holding `context` cached tokens each; their new
+    /// tokens are written past the context and never committed, so the sequences can be timed again.
+    /// `repetitions` 0 times a single run, without a warm-up.
+    static func timeStep(model: TransformerModel, cache: PagedKVCache, tokens: Int, on ids: [Int], context: Int,
+                         logits: Batch.ChainLogits, repetitions: Int) -> Double {
+        let vocabulary = model.vocabularySize, count = ids.count
+        var batch = Batch(capacity: max(tokens, 1))
         // Every token of a decode or verification step needs its logits (one per request, one per
         // draft node), and the output head is a large part of a small-vocabulary model's step.
         for (index, sequence) in ids.enumerated() {
@@ -134,10 +176,10 @@ public struct StepCostModel: Sendable, Codable, Equatable {
                               startPosition: context, logits: logits)
         }
         var samples: [Double] = []
-        for repetition in 0...repetitions {
+        for repetition in 0...max(0, repetitions) {
             let start = monotonicSeconds()
             guard model.forward(batch, cache: cache) != .cacheFull else { return .infinity }
-            if repetition > 0 { samples.append(monotonicSeconds() - start) }
+            if repetition > 0 || repetitions <= 0 { samples.append(monotonicSeconds() - start) }
         }
         return samples.min() ?? .infinity
     }
