@@ -3,6 +3,9 @@ import ServingTestSupport
 import SystemdNotify
 import Testing
 import Wire
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The installed units' `ExecStart=` lines, started with their environment files and a
 /// `NOTIFY_SOCKET` the test binds: `READY=1`, then SIGTERM → `STOPPING=1` and exit 0 once the
@@ -43,15 +46,17 @@ struct UnitLaunchTests {
             }
         }
         defer { keepAlive.cancel() }
-        // SIGTERM must land while a request runs, however the machine schedules this test: the worker
-        // is frozen once it has sent tokens, everything it sent is read, and only a request known to be
-        // unfinished is drained. A loaded run once let the worker make all 1000 tokens before the freeze:
-        // then it is thawed and given another request, up to five.
+        // SIGTERM must land while a request runs, however the machine schedules this test: the router's
+        // event loop freezes the worker as its first tokens arrive, everything it sent is read, and only
+        // a request known to be unfinished is drained. Should the worker still have made all 1000 tokens
+        // first, it is thawed and given another request, up to five.
         var received = 0
         var attempts: UInt64 = 0
         var inFlight = false
         while !inFlight && attempts < 5 {
             attempts += 1
+            let pid = worker.mainPID
+            connection.whenTokensArrive { _ = kill(pid, SIGSTOP) }
             connection.send(.assign(Assignment(requestID: attempts, prompt: .text("def fibonacci(n):"),
                                                sampling: SamplingParameters(temperature: 0), maxTokens: 1000,
                                                ignoreEOS: true, speculation: .off)))
@@ -59,7 +64,6 @@ struct UnitLaunchTests {
             while received == 0 {
                 if case .tokens(let event) = try await connection.nextMessage(within: .seconds(60)) { received += event.tokenIDs.count }
             }
-            worker.signal(SIGSTOP)
             let sent = try await connection.readUntilQuiet()
             received += sent.tokens
             inFlight = !sent.finished

@@ -74,6 +74,7 @@ package final class PeerConnection: Sendable {
     package let channel: any Channel
     package let events = EventQueue<PeerEvent>()
     let muted = Atomic<Bool>(false)
+    private let tokensHook = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(channel: any Channel) {
         self.channel = channel
@@ -81,6 +82,21 @@ package final class PeerConnection: Sendable {
 
     package func send(_ message: WireMessage) {
         channel.writeAndFlush(message, promise: nil)
+    }
+
+    /// Runs `action` once, on the connection's event loop, when the next `tokens` message arrives,
+    /// before the test can see it. A test that must act while a request still runs (freeze the worker)
+    /// cannot wait for its own task: under a loaded parallel run the polling task resumed only after
+    /// the worker had made all 1000 tokens.
+    package func whenTokensArrive(_ action: @escaping @Sendable () -> Void) {
+        tokensHook.withLock { $0 = action }
+    }
+
+    func takeTokensHook() -> (@Sendable () -> Void)? {
+        tokensHook.withLock { hook in
+            defer { hook = nil }
+            return hook
+        }
     }
 
     /// From now on nothing reaches the worker, heartbeat replies included.
@@ -204,7 +220,9 @@ private final class PeerHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.events.push(.message(unwrapInboundIn(data)))
+        let message = unwrapInboundIn(data)
+        if case .tokens = message, let hook = connection.takeTokensHook() { hook() }
+        connection.events.push(.message(message))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -62,6 +62,12 @@ struct WorkerSystemdTests {
 
             // SIGTERM with a request in flight: STOPPING=1, the request runs to its end, exit 0.
             stage = "waiting for the first tokens"
+            // SIGTERM must land while the request runs, however the machine schedules this test: the
+            // worker is frozen by the router's event loop as its first tokens arrive, everything it sent
+            // is read, and only a request known to be unfinished is drained. Frozen from this test's
+            // task, a loaded parallel run once let the worker make all 1000 tokens first.
+            let pid = worker.process.processIdentifier
+            connection.whenTokensArrive { _ = kill(pid, SIGSTOP) }
             connection.send(.assign(WorkerProcessTests.assignment(1, maxTokens: 1000, ignoreEOS: true)))
             // The test router sends nothing unprompted; the worker drops a router it has not heard from for
             // 2 s (the test setting), which a slow debug build can take to generate 800 tokens.
@@ -80,12 +86,7 @@ struct WorkerSystemdTests {
                 case let other: throw ProcessError("expected tokens, got \(other)")
                 }
             }
-            // SIGTERM must land while the request runs, however the machine schedules this test: the
-            // worker is frozen, everything it sent is read, and only a request known to be unfinished is
-            // drained. 1000 tokens (the bundled model's context is 1024) leave the test the widest window;
-            // under a loaded parallel run the worker once made 400 tokens before the test could freeze it.
-            stage = "freezing the worker"
-            worker.signal(SIGSTOP)
+            stage = "reading what the frozen worker sent"
             let sent = try await connection.readUntilQuiet()
             received += sent.tokens
             #expect(!sent.finished, "the worker ran all \(received) tokens before the test could stop it")
