@@ -71,8 +71,12 @@ struct RealizedSpeedGuard {
         /// A drafted probe in progress at one request (see `draftProbeSteps`).
         var probe: Probe?
 
+        /// Samples the drafted arm needs before the comparison is trusted (`draftedSamples(bucket:)`).
+        var draftedSamples = RealizedSpeedGuard.minimumSamples
+
+        var draftedLearned: Bool { drafted.samples >= draftedSamples }
         /// Whether both arms have their samples: until then the arms take turns.
-        var learned: Bool { drafted.learned && plain.learned }
+        var learned: Bool { draftedLearned && plain.learned }
     }
 
     /// The steps of a drafted probe still to run, and the work and seconds of those that ran.
@@ -100,9 +104,10 @@ struct RealizedSpeedGuard {
     static func threshold(bucket: Int) -> Double {
         bucket <= 1 ? 1 - tolerance : 1 + requiredMargin
     }
-    /// Observations each arm needs before the comparison is trusted. Few, because learning is paid
-    /// for: half its steps take the losing arm, and a batch of 16 requests of 64 tokens lasts only
-    /// about 64 steps (1B shape: with 6 samples and one plain step in four, learning alone lost 5%).
+    /// Observations each arm needs before the comparison is trusted (the drafted arm at one request:
+    /// `draftedSamples(bucket:)`). Few, because learning is paid for: half its steps take the losing
+    /// arm, and a batch of 16 requests of 64 tokens lasts only about 64 steps (1B shape: with 6
+    /// samples and one plain step in four, learning alone lost 5%).
     static let minimumSamples = 4
     /// Steps between probes of the arm the comparison does not favour, when the two are close; the
     /// interval grows with the square of their ratio, up to `maximumProbeInterval`.
@@ -124,7 +129,16 @@ struct RealizedSpeedGuard {
         return min(base << min(held, 8), max(base, maximumBackedOffInterval))
     }
 
-    private(set) var buckets = Array(repeating: Bucket(), count: 7)
+    private(set) var buckets = (0..<7).map { Bucket(draftedSamples: draftedSamples(bucket: $0)) }
+
+    /// At one request the drafted arm is learned over as many steps as a probe of it runs: drafted
+    /// steps win in bursts there. With four, the 1B shape's first run of drafted steps at batch 1
+    /// accepted nothing four times in a row (the first tokens of a prompt), plain decoding won,
+    /// and the first probe came 41 steps later: 12% of a run of 16 prompts of 64 tokens decoded plainly
+    /// at half the drafted speed.
+    static func draftedSamples(bucket: Int) -> Int {
+        bucket == 0 ? draftProbeSteps : minimumSamples
+    }
     /// Whether the last `allowsDrafts` allowed drafts to sample the drafted arm rather than as the verdict.
     private(set) var samplesDrafts = false
 
@@ -146,7 +160,7 @@ struct RealizedSpeedGuard {
         let bucket = buckets[b]
         if !bucket.learned {
             // Learning: the arms take turns until each has its samples.
-            let drafts = bucket.plain.learned || (!bucket.drafted.learned && buckets[b].steps % 2 == 1)
+            let drafts = bucket.plain.learned || (!bucket.draftedLearned && buckets[b].steps % 2 == 1)
             samplesDrafts = drafts
             return drafts
         }

@@ -60,7 +60,7 @@ enum SpeculationAssets {
     static func costModel(for loaded: LoadedModel, log: (String) -> Void) -> StepCostModel {
         let weights = (try? FileManager.default.attributesOfItem(atPath: loaded.path)[.size] as? Int) ?? 0
         let key = "\(canonicalPath(loaded.path))|\(weights)|\(loaded.checkpoint.configuration)"
-            + "|\(MachineDescription.current)|\(loaded.pool.threadCount)|\(loaded.model.maxTokensPerStep)|\(loaded.model.activationPrecision.rawValue)|v5|k\(MatMul.kernelRevision)"
+            + "|\(MachineDescription.current)|\(loaded.pool.threadCount)|\(loaded.model.maxTokensPerStep)|\(loaded.model.activationPrecision.rawValue)|v6|k\(MatMul.kernelRevision)"
         let path = cacheDirectory + "/cost-\(loaded.name)-\(String(fnv1a(Data(key.utf8)), radix: 16)).json"
         if let data = FileManager.default.contents(atPath: path),
            let model = try? JSONDecoder().decode(StepCostModel.self, from: data) {

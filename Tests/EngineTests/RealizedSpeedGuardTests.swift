@@ -115,6 +115,28 @@ import Testing
         #expect(allowed > 500, "drafts won within the first probes")
     }
 
+    /// At one request the first drafted steps of a run often keep nothing (the first tokens after a
+    /// prompt), and drafted steps win in bursts. Four misses in a row must not settle the verdict: the
+    /// drafted arm is learned over as many steps as a probe runs, and here the next four are bursts.
+    @Test func oneRequestLearnsTheDraftedArmOverAProbesWorthOfSteps() {
+        var speed = RealizedSpeedGuard()
+        var drafted = 0
+        for _ in 0..<(2 * RealizedSpeedGuard.draftProbeSteps + 8) {
+            let drafts = speed.allowsDrafts(decoding: 1)
+            var tokens = 10, seconds = 0.1  // plain: 100 tokens/s
+            if drafts {
+                drafted += 1
+                // Four misses at 0.8 of the plain speed, then bursts at 3x.
+                (tokens, seconds) = drafted <= 4 ? (10, 0.125) : (30, 0.1)
+            }
+            speed.observe(decoding: 1, drafted: drafts, tokens: tokens, seconds: seconds, expected: seconds,
+                          plainSeconds: plainSeconds(1))
+        }
+        #expect(speed.buckets[0].learned)
+        #expect(speed.buckets[0].drafted.samples >= RealizedSpeedGuard.draftProbeSteps)
+        #expect(speed.allowsDrafts(decoding: 1) && !speed.samplesDrafts, "drafts won")
+    }
+
     @Test func draftsThatAreMeasuredFasterStayOnWithPlainProbes() {
         var speed = RealizedSpeedGuard()
         _ = run(&speed, steps: 32, decoding: 1, draftedRate: 180, plainRate: 100)
