@@ -134,11 +134,12 @@ struct RealizedSpeedGuard {
     /// At one request the drafted arm is learned over as many steps as a probe of it runs: drafted
     /// steps win in bursts there. With four, the 1B shape's first run of drafted steps at batch 1
     /// accepted nothing four times in a row (the first tokens of a prompt), plain decoding won,
-    /// and the first probe came 41 steps later: 12% of a run of 16 prompts of 64 tokens decoded plainly
+    /// and the first probe came 44 steps later: 12% of a run of 16 prompts of 64 tokens decoded plainly
     /// at half the drafted speed.
     static func draftedSamples(bucket: Int) -> Int {
         bucket == 0 ? draftProbeSteps : minimumSamples
     }
+
     /// Whether the last `allowsDrafts` allowed drafts to sample the drafted arm rather than as the verdict.
     private(set) var samplesDrafts = false
 
