@@ -69,9 +69,9 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     /// point in a row, means a burst of other load on a shared machine (a compute thread descheduled
     /// for a time slice costs a small model's step tenfold) spoils points of one pass, not the curve.
     ///
-    /// After the first pass a point of the curve whose step takes `longStep` or more runs once per
-    /// pass, without a warm-up: a time slice lost is a small part of it, and the passes still give
-    /// the fastest of several. The steps whose differences give the attention terms and the row-less
+    /// A point of the curve whose step takes `longStep` or more (as its earlier pass, or the smaller
+    /// point before it, showed) runs once per pass, without a warm-up: a time slice lost is a small
+    /// part of it, and the passes still give the fastest of several. The steps whose differences give the attention terms and the row-less
     /// saving keep every repetition: those differences are a few percent of the steps. The
     /// long-context steps' caches are filled once, not once per pass. On the 1B shape, measuring (which
     /// the first start of a worker waits for) took 1 min 52 s and 1 min 58 s against 3 min 22 s and
@@ -99,16 +99,21 @@ public struct StepCostModel: Sendable, Codable, Equatable {
         // The largest step again without logits rows: what a prompt chunk saves per token.
         let rowless = counts.last ?? 1
         var withoutRows = Double.infinity
+        // `atLeast`: what the step must cost, from a smaller step already timed (more tokens never
+        // cost less), so a long step runs once from the first pass on.
         func time(_ tokens: Int, on ids: [Int]? = nil, context: Int = 0, logits: Batch.ChainLogits = .all,
-                  best: Double, once: Bool = false) -> Double {
-            let reps = once && best.isFinite && best >= longStep ? 0 : repetitions
+                  best: Double, once: Bool = false, atLeast: Double = 0) -> Double {
+            let reps = once && max(best.isFinite ? best : 0, atLeast) >= longStep ? 0 : repetitions
             let seconds = ids.map {
                 timeStep(model: model, cache: cache, tokens: tokens, on: $0, context: context, logits: logits, repetitions: reps)
             } ?? timeStep(model: model, cache: cache, tokens: tokens, context: 0, logits: logits, repetitions: reps)
             return min(best, seconds)
         }
         for _ in 0..<max(1, passes) {
-            for (i, n) in counts.enumerated() { seconds[i] = time(n, best: seconds[i], once: i < counts.count - 1) }
+            for (i, n) in counts.enumerated() {
+                let smaller = i > 0 && seconds[i - 1].isFinite ? seconds[i - 1] : 0
+                seconds[i] = time(n, best: seconds[i], once: i < counts.count - 1, atLeast: smaller)
+            }
             withoutRows = time(rowless, logits: .none, best: withoutRows)
             // Attention slope from a step of 16 tokens over a long context.
             if contexts.count == 3, let longIDs = contexts[0], let oneIDs = contexts[1], let spreadIDs = contexts[2] {
