@@ -71,11 +71,11 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     ///
     /// A point of the curve whose step takes `longStep` or more (as its earlier pass, or the smaller
     /// point before it, showed) runs once per pass, without a warm-up: a time slice lost is a small
-    /// part of it, and the passes still give the fastest of several. The steps whose differences give the attention terms and the row-less
-    /// saving keep every repetition: those differences are a few percent of the steps. The
-    /// long-context steps' caches are filled once, not once per pass. On the 1B shape, measuring the 23
-    /// points (which the first start of a worker waits for) takes about 2 minutes; before these
-    /// savings, 12 points took over 3.
+    /// part of it, and the passes still give the fastest of several. The last point, and the steps
+    /// whose differences give the attention terms and the row-less saving, keep every repetition:
+    /// those differences are a few percent of the steps. The long-context steps' caches are filled
+    /// once, not once per pass. On the 1B shape, measuring the 23 points (which the first start of a
+    /// worker waits for) takes about 2 minutes; before these savings, 12 points took over 3.
     public static func measure(model: TransformerModel, cache: PagedKVCache, tokenCounts: [Int] = defaultTokenCounts,
                                repetitions: Int = 2, passes: Int = 3, longContext: Int = 512,
                                longStep: Double = 0.25) -> StepCostModel {
