@@ -169,7 +169,7 @@ package final class PeerConnection: Sendable {
     }
 
     /// Collects `tokens` of `requestID` until its `finish`.
-    package func collect(_ requestID: UInt64, onTokens: (TokenEvent) -> Void = { _ in }) async throws -> (text: String, ids: [UInt32], finish: Finish) {
+    package func collect(_ requestID: UInt64) async throws -> (text: String, ids: [UInt32], finish: Finish) {
         var text = ""
         var ids: [UInt32] = []
         while true {
@@ -177,7 +177,6 @@ package final class PeerConnection: Sendable {
             case .tokens(let event) where event.requestID == requestID:
                 text += event.text
                 ids += event.tokenIDs
-                onTokens(event)
             case .finish(let finish) where finish.requestID == requestID:
                 return (text, ids, finish)
             case .credits:
