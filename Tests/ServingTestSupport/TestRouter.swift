@@ -85,9 +85,9 @@ package final class PeerConnection: Sendable {
     }
 
     /// Runs `action` once, on the connection's event loop, when the next `tokens` message arrives,
-    /// before the test can see it. A test that must act while a request still runs (freeze the worker)
-    /// cannot wait for its own task: under a loaded parallel run the polling task resumed only after
-    /// the worker had made all 1000 tokens.
+    /// before the test can see it. A test that must act while a request still runs (freeze the worker,
+    /// cancel the request) cannot wait for its own task: under a loaded parallel run the polling task
+    /// resumed only after the worker had made all 1000 tokens.
     package func whenTokensArrive(_ action: @escaping @Sendable () -> Void) {
         tokensHook.withLock { $0 = action }
     }
