@@ -76,9 +76,12 @@ public struct StepCostModel: Sendable, Codable, Equatable {
     /// those differences are a few percent of the steps. The long-context steps' caches are filled
     /// once, not once per pass. On the 1B shape, measuring the 23 points (which the first start of a
     /// worker waits for) takes about 2 minutes; before these savings, 12 points took over 3.
+    ///
+    /// `progress` hears the fraction done (0 before the long contexts are filled, then after each
+    /// timed step), so a worker can tell its supervisor that a long first start is still moving.
     public static func measure(model: TransformerModel, cache: PagedKVCache, tokenCounts: [Int] = defaultTokenCounts,
                                repetitions: Int = 2, passes: Int = 3, longContext: Int = 512,
-                               longStep: Double = 0.25) -> StepCostModel {
+                               longStep: Double = 0.25, progress: (Double) -> Void = { _ in }) -> StepCostModel {
         let counts = tokenCounts.filter { $0 <= model.maxTokensPerStep }.sorted()
         let slopeTokens = min(16, model.maxTokensPerStep)
         // The contexts below stay cached through every pass: C + C/4 + 4·C/4 tokens, and room for the
@@ -88,6 +91,7 @@ public struct StepCostModel: Sendable, Codable, Equatable {
         // The same step spread over several sequences (a quarter of the long context each, to keep the
         // prefill short) separates reading each sequence's cache from attending per token.
         let spread = min(4, slopeTokens), spreadContext = context / 4
+        progress(0)
         let contexts = context > 64 ? [
             prefill(model: model, cache: cache, context: context, sequences: 1),
             prefill(model: model, cache: cache, context: spreadContext, sequences: 1),
@@ -109,10 +113,14 @@ public struct StepCostModel: Sendable, Codable, Equatable {
             } ?? timeStep(model: model, cache: cache, tokens: tokens, context: 0, logits: logits, repetitions: reps)
             return min(best, seconds)
         }
-        for _ in 0..<max(1, passes) {
+        let passCount = max(1, passes)
+        let stepsPerPass = Double(counts.count + 1)
+        for pass in 0..<passCount {
+            func done(_ steps: Int) { progress((Double(pass) + Double(steps) / stepsPerPass) / Double(passCount)) }
             for (i, n) in counts.enumerated() {
                 let smaller = i > 0 && seconds[i - 1].isFinite ? seconds[i - 1] : 0
                 seconds[i] = time(n, best: seconds[i], once: i < counts.count - 1, atLeast: smaller)
+                done(i + 1)
             }
             withoutRows = time(rowless, logits: .none, best: withoutRows)
             // Attention slope from a step of 16 tokens over a long context.
@@ -122,6 +130,7 @@ public struct StepCostModel: Sendable, Codable, Equatable {
                 oneSequence = time(slopeTokens, on: oneIDs, context: spreadContext, best: oneSequence)
                 spreadOut = time(slopeTokens, on: spreadIDs, context: spreadContext, best: spreadOut)
             }
+            done(counts.count + 1)
         }
         // More tokens never cost less: what noise is left must not make the curve dip.
         for i in seconds.indices.dropFirst() { seconds[i] = max(seconds[i], seconds[i - 1]) }

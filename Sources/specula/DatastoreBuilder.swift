@@ -49,18 +49,24 @@ struct UnsafeSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A one-line progress bar on stderr, redrawn in place when the fraction changes by a percent.
+/// A one-line progress bar on stderr, redrawn in place when the fraction changes by a percent;
+/// `onPercent` hears each new percent too (a worker passes it on to systemd as its status).
 final class ProgressBar: @unchecked Sendable {
     let label: String
     private var lastPercent = -1
     private let started = Date()
+    private let onPercent: (Int) -> Void
 
-    init(label: String) { self.label = label }
+    init(label: String, onPercent: @escaping (Int) -> Void = { _ in }) {
+        self.label = label
+        self.onPercent = onPercent
+    }
 
     func update(_ fraction: Double, detail: String) {
         let percent = Int(min(max(fraction, 0), 1) * 100)
         guard percent != lastPercent else { return }
         lastPercent = percent
+        onPercent(percent)
         let filled = percent / 4
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 25 - filled)
         FileHandleOutput.standardError.write("\r\(label) [\(bar)] \(percent)% \(detail)\u{1B}[K")

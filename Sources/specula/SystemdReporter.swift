@@ -32,6 +32,13 @@ final class SystemdReporter: Sendable {
         }
     }
 
+    /// A start that takes long but moves: the status line, and a new `allowing` for the next report.
+    func startProgress(_ status: String, allowing time: Duration) {
+        lifecycle.withLock { lifecycle in
+            send(lifecycle.progress(status: status, allowing: time))
+        }
+    }
+
     func watchdogPing() {
         send([("WATCHDOG", "1")])
     }

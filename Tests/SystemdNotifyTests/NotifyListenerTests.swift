@@ -54,4 +54,18 @@ struct NotifyListenerTests {
         #expect(neverReady.report(.stopping, status: "draining").map(\.key) == ["STOPPING", "STATUS"])
         #expect(neverReady.report(.serving, status: "draining").isEmpty, "stopped before serving: never READY=1")
     }
+
+    @Test("a slow start extends its timeout on every report, and only while starting")
+    func slowStart() {
+        var lifecycle = ServiceLifecycle()
+        func progress(_ status: String) -> [String] {
+            lifecycle.progress(status: status, allowing: .seconds(300)).map { "\($0.key)=\($0.value)" }
+        }
+        #expect(progress("measuring: 1%") == ["STATUS=measuring: 1%", "EXTEND_TIMEOUT_USEC=300000000"])
+        #expect(progress("measuring: 1%") == ["EXTEND_TIMEOUT_USEC=300000000"], "each extension counts from its arrival")
+        #expect(lifecycle.progress(status: "x", allowing: .milliseconds(1500)).last?.value == "1500000")
+        #expect(lifecycle.phase == .starting)
+        _ = lifecycle.report(.serving, status: "serving")
+        #expect(progress("serving: busy") == ["STATUS=serving: busy"], "a serving service's timeouts are not stretched")
+    }
 }

@@ -67,7 +67,7 @@ struct Worker: AsyncParsableCommand {
         let systemd = try SystemdReporter(logger: logger)
         systemd.report(.starting, status: "loading the model")
 
-        let service = try makeService(configuration: configuration, settings: settings, logger: logger)
+        let service = try makeService(configuration: configuration, settings: settings, logger: logger, systemd: systemd)
         Self.reportToSystemd(service, systemd)
         let signals = Self.drainOnSignals(service)
         let watch = exitWithParent ? Self.drainWhenOrphaned(service) : nil
@@ -97,12 +97,20 @@ struct Worker: AsyncParsableCommand {
         }
     }
 
-    private func makeService(configuration: WorkerConfiguration, settings: ResolvedSettings, logger: Logger) throws -> WorkerService {
+    /// How long systemd waits for the next progress report of a first start (datastore build, step-cost
+    /// measurement) before it fails the start. Reports come every percent, or every 30 s while another
+    /// worker holds the lock; the longest gap is filling the step-cost contexts before the first timed
+    /// step (about 1,150 tokens of prefill: seconds on the bundled model, a minute or two at 7B).
+    static let startupProgressAllowance = Duration.seconds(300)
+
+    private func makeService(configuration: WorkerConfiguration, settings: ResolvedSettings, logger: Logger,
+                             systemd: SystemdReporter) throws -> WorkerService {
         let path = try settings.string("model") ?? BundledAssets.defaultModelPath
         let loaded = try LoadedModel(path: path, threads: settings.integer("threads"), kvCacheMB: settings.integer("kv-cache-mb")!,
                                      activations: ActivationPrecision(rawValue: settings.string("activations")!)!)
         let setup = settings.string("speculate") == "off" ? nil
-            : try SpeculationAssets.setup(for: loaded, datastore: settings.string("datastore")) { logger.info("\($0)") }
+            : try SpeculationAssets.setup(for: loaded, datastore: settings.string("datastore"), log: { logger.info("\($0)") },
+                                          status: { systemd.startProgress($0, allowing: Self.startupProgressAllowance) })
         let served = WorkerModel(
             id: loaded.name, tokenizer: loaded.tokenizer, vocabularySize: loaded.model.vocabularySize,
             contextLength: loaded.model.maxContext, kvCapacityTokens: loaded.cache.freeTokenCapacity,
