@@ -34,15 +34,12 @@ public struct ServiceLifecycle: Sendable, Equatable {
     /// A start that is slow but moving (a first start measuring for minutes): the status line, and
     /// `EXTEND_TIMEOUT_USEC=` asking systemd to wait up to `time` for the next message instead of
     /// failing the start at `TimeoutStartSec=`. Sent on every report, even when the line is the same,
-    /// since each extension counts from when it arrives. Once the service serves or stops, only the
-    /// status line: those phases' timeouts are not the start's to stretch.
+    /// since each extension counts from when it arrives. Nothing once the service serves or stops:
+    /// their timeouts are not the start's to stretch, and their status lines say more.
     public mutating func progress(status text: String, allowing time: Duration) -> [SystemdNotifier.Assignment] {
-        var assignments = report(phase, status: text)
-        if phase == .starting {
-            let (seconds, attoseconds) = time.components
-            let microseconds = max(0, seconds) * 1_000_000 + max(0, attoseconds) / 1_000_000_000_000
-            assignments.append(("EXTEND_TIMEOUT_USEC", "\(microseconds)"))
-        }
-        return assignments
+        guard phase == .starting else { return [] }
+        let (seconds, attoseconds) = time.components
+        let microseconds = max(0, seconds) * 1_000_000 + max(0, attoseconds) / 1_000_000_000_000
+        return report(.starting, status: text) + [("EXTEND_TIMEOUT_USEC", "\(microseconds)")]
     }
 }

@@ -21,6 +21,9 @@ final class SystemdReporter: Sendable {
         self.logger = logger
     }
 
+    /// Whether systemd (or another supervisor) listens: `NOTIFY_SOCKET` is set.
+    var isEnabled: Bool { notifier.isEnabled }
+
     /// Half of `WATCHDOG_USEC`, when systemd expects pings from this process.
     var watchdogInterval: Duration? { notifier.watchdogInterval }
 

@@ -7,7 +7,7 @@ import Testing
 /// for the bundled model, minutes for a large one, longer than `TimeoutStartSec=` allows without word.
 /// Two worker units started together on an empty cache: one builds and measures while the other waits
 /// for it, and each says how far it got (`STATUS=`) and asks for more time (`EXTEND_TIMEOUT_USEC=`).
-@Suite("the first start of speculating workers", .serialized, .timeLimit(.minutes(4)))
+@Suite("the first start of speculating workers", .serialized, .timeLimit(.minutes(3)))
 struct FirstStartTests {
     @Test("two workers on an empty cache: one datastore build and one measurement between them, progress and timeout extensions while starting")
     func twoWorkersShareOneFirstStart() async throws {
@@ -17,6 +17,7 @@ struct FirstStartTests {
         for instance in 1...2 {
             try tree.appendEnvironment("worker-\(instance).env", [
                 "SPECULA_ROUTER": "127.0.0.1:\(router.port)", "SPECULA_THREADS": "1", "SPECULA_KV_CACHE_MB": "16",
+                "SPECULA_ASSETS": InstalledTree.smallCorpusAssets,
             ])
         }
         let workers = try (1...2).map { try LaunchedUnit(tree: tree, unit: "specula-worker@.service", instance: "\($0)") }
@@ -24,14 +25,14 @@ struct FirstStartTests {
         let registering = Task {
             var speculating = 0
             for _ in 1...2 {
-                let connection = try await router.nextConnection(within: .seconds(180))
+                let connection = try await router.nextConnection(within: .seconds(120))
                 if try await connection.acceptRegistration().register.supportsSpeculation { speculating += 1 }
             }
             return speculating
         }
         // Both notify sockets are read all along: a datagram queue holds ten messages, and a worker whose
         // queue is full loses the rest (READY=1 among them).
-        let deadline = ContinuousClock.now + .seconds(200)
+        let deadline = ContinuousClock.now + .seconds(120)
         while workers.contains(where: { $0.count("READY") == 0 }), ContinuousClock.now < deadline {
             for worker in workers { try await worker.collect(for: .milliseconds(50)) }
         }

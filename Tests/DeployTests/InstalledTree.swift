@@ -9,6 +9,9 @@ import Glibc
 struct InstalledTree {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// A `SPECULA_ASSETS` folder whose corpus is 80 documents of the bundled one: a first start then
+    /// indexes 1.4 MB of text rather than 28 MB (a minute of a debug build under a parallel test run).
+    static var smallCorpusAssets: String { packageRoot.appendingPathComponent("Tests/Fixtures").path }
     static let script = packageRoot.appendingPathComponent("Deploy/install.sh").path
 
     let root: URL

@@ -6,11 +6,11 @@ import Testing
 import Glibc
 #endif
 
-/// `specula serve` as a `Type=notify` service: it speaks for the whole machine, its workers stay
-/// silent (it keeps `NOTIFY_SOCKET` from them).
+/// `specula serve` as a `Type=notify` service: it speaks for the whole machine. Its workers notify
+/// serve, never systemd; serve passes on only their first-start progress, while it starts.
 @Suite("specula serve under systemd", .serialized, .timeLimit(.minutes(3)))
 struct ServeSystemdTests {
-    @Test("serve: READY=1 once its worker registered, watchdog pings, STOPPING=1 on SIGTERM, exit 0; the workers send nothing")
+    @Test("serve: its worker's first-start progress extends the start, READY=1 once the worker registered, watchdog pings, STOPPING=1 on SIGTERM, exit 0")
     func serveNotifies() async throws {
         let listener = try NotifyListener(address: NotifySocketAddress("@specula-serve-test-\(UUID().uuidString.prefix(8))"))
         defer { listener.close() }
@@ -19,9 +19,13 @@ struct ServeSystemdTests {
         defer { try? FileManager.default.removeItem(at: log) }
         let process = Process()
         process.executableURL = try BuiltSpecula.executable
-        process.arguments = ["serve", "--port", "0", "--threads", "1", "--kv-cache-mb", "32", "--speculate", "off"]
+        // Speculating on an empty cache: the worker builds the datastore and measures its curve first.
+        let cache = log.deletingPathExtension().path + "-cache"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        process.arguments = ["serve", "--port", "0", "--threads", "1", "--kv-cache-mb", "32"]
         process.environment = ProcessInfo.processInfo.environment.merging([
-            "NOTIFY_SOCKET": listener.environmentValue, "WATCHDOG_USEC": "1000000",
+            "NOTIFY_SOCKET": listener.environmentValue, "WATCHDOG_USEC": "1000000", "SPECULA_CACHE": cache,
+            "SPECULA_ASSETS": InstalledTree.smallCorpusAssets,
         ]) { $1 }
         process.standardError = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice
@@ -29,8 +33,8 @@ struct ServeSystemdTests {
         defer { process.killAndReap() }
 
         var seen: [NotifyMessage] = []
-        func next(_ key: String) async throws -> NotifyMessage {
-            let deadline = ContinuousClock.now + .seconds(60)
+        func next(_ key: String, within timeout: Duration = .seconds(60)) async throws -> NotifyMessage {
+            let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 guard let message = try await listener.next(within: .milliseconds(200)) else { continue }
                 seen.append(message)
@@ -38,13 +42,20 @@ struct ServeSystemdTests {
             }
             throw ProcessError("no \(key)= in \(seen); log:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
-        #expect(try await next("READY")["STATUS"] == "serving: 1 workers registered")
+        #expect(try await next("READY", within: .seconds(120))["STATUS"] == "serving: 1 workers registered")
+        let progress = seen.filter { $0["EXTEND_TIMEOUT_USEC"] != nil }
+        #expect(progress.allSatisfy { $0["EXTEND_TIMEOUT_USEC"] == "300000000" }, "\(progress)")
+        #expect(progress.contains { $0["STATUS"]?.hasPrefix("worker: building the datastore: ") == true }, "\(seen)")
+        #expect(progress.contains { $0["STATUS"] == "worker: measuring the step cost: 100%" }, "\(seen)")
+        let readyAt = seen.count
         for _ in 1...3 { _ = try await next("WATCHDOG") }
         Glibc.kill(process.processIdentifier, SIGTERM)
         #expect(try await next("STOPPING")["STOPPING"] == "1")
         #expect(try await process.exitStatus(within: .seconds(60)) == 0)
         while let message = try listener.poll() { seen.append(message) }
-        #expect(seen.filter { $0["READY"] != nil }.count == 1, "the worker child did not notify: \(seen)")
+        #expect(seen.filter { $0["READY"] != nil }.count == 1, "the worker child did not notify systemd: \(seen)")
         #expect(!seen.contains { $0["STATUS"]?.contains("registered with") == true }, "no worker status lines: \(seen)")
+        #expect(!seen[readyAt...].contains { $0["EXTEND_TIMEOUT_USEC"] != nil || $0["STATUS"]?.hasPrefix("worker:") == true },
+                "nothing of the workers' once serve serves: \(seen[readyAt...])")
     }
 }

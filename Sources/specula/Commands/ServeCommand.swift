@@ -21,8 +21,10 @@ struct Serve: AsyncParsableCommand, ServiceCommand {
         values as flags, and neither SPECULA_CONFIG nor the variables of settings serve decides for them.
 
         Under systemd (Type=notify) serve reports READY=1 once every worker has registered, STOPPING=1 \
-        when the drain begins, and, with WatchdogSec=, watchdog pings as 'specula router' does; its \
-        workers do not notify.
+        when the drain begins, and, with WatchdogSec=, watchdog pings as 'specula router' does. Its \
+        workers notify serve, not systemd: while serve starts, their first-start progress (building \
+        the datastore, measuring the step cost) becomes serve's status line, each report extending \
+        the start timeout (EXTEND_TIMEOUT_USEC).
         """)
 
     static var settingsSchema: SettingsSchema { ServeSettings.schema }
@@ -63,7 +65,14 @@ struct Serve: AsyncParsableCommand, ServiceCommand {
         let server = try await RouterServer.start(options, logger: logger)
         server.metrics.bootstrapMetricsSystem()
         let (events, continuation) = AsyncStream.makeStream(of: ServeEvent.self)
-        let supervisor = try makeSupervisor(settings, workerPort: server.workerPort, token: token, logger: logger)
+        let relay = try WorkerProgressRelay.start(for: systemd)
+        let relaying = relay?.run(to: systemd)
+        defer {
+            relaying?.cancel()
+            relay?.close()
+        }
+        let supervisor = try makeSupervisor(settings, workerPort: server.workerPort, token: token,
+                                            notifySocket: relay?.environmentValue, logger: logger)
         supervisor.onExit = { index, status in continuation.yield(.workerExited(index, status)) }
         supervisor.start()
         let readiness = Task {
@@ -116,12 +125,14 @@ struct Serve: AsyncParsableCommand, ServiceCommand {
         case signal(Int32)
     }
 
-    private func makeSupervisor(_ settings: ResolvedSettings, workerPort: Int, token: String, logger: Logger) throws -> WorkerSupervisor {
+    private func makeSupervisor(_ settings: ResolvedSettings, workerPort: Int, token: String, notifySocket: String?,
+                                logger: Logger) throws -> WorkerSupervisor {
         let executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         let count = settings.integer("workers")!
         let threads = settings.integer("threads") ?? max(1, ProcessInfo.processInfo.activeProcessorCount / count)
         let arguments = ServeSettings.workerArguments(settings, threads: threads)
-        let environment = ServeSettings.workerEnvironment(ProcessInfo.processInfo.environment, token: token)
+        var environment = ServeSettings.workerEnvironment(ProcessInfo.processInfo.environment, token: token)
+        environment["NOTIFY_SOCKET"] = notifySocket
         return WorkerSupervisor(count: count, executable: executable, environment: environment, logger: logger) { index in
             ["worker", "--router", "127.0.0.1:\(workerPort)", "--name", "serve-\(index)"] + arguments
         }
