@@ -49,13 +49,18 @@ struct UnsafeSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A one-line progress bar on stderr, redrawn in place when the fraction changes by a percent;
-/// `onPercent` hears each new percent too (a worker passes it on to systemd as its status).
+/// A one-line progress bar on stderr, redrawn in place when the fraction changes by a percent.
+/// `onPercent` hears the first percent, then at most one a second, and 100 (a worker passes them on to
+/// systemd as its status). Every percent was too many: on the bundled model they came 50 a second, a
+/// notify socket's queue holds ten datagrams by default, and a supervisor reading it a little late lost
+/// the messages after them, `READY=1` among them.
 final class ProgressBar: @unchecked Sendable {
     let label: String
     private var lastPercent = -1
     private let started = Date()
     private let onPercent: (Int) -> Void
+    private var lastHeard: Date?
+    static let hearingInterval = 1.0
 
     init(label: String, onPercent: @escaping (Int) -> Void = { _ in }) {
         self.label = label
@@ -66,7 +71,11 @@ final class ProgressBar: @unchecked Sendable {
         let percent = Int(min(max(fraction, 0), 1) * 100)
         guard percent != lastPercent else { return }
         lastPercent = percent
-        onPercent(percent)
+        let now = Date()
+        if percent == 100 || lastHeard.map({ now.timeIntervalSince($0) >= Self.hearingInterval }) ?? true {
+            lastHeard = now
+            onPercent(percent)
+        }
         let filled = percent / 4
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 25 - filled)
         FileHandleOutput.standardError.write("\r\(label) [\(bar)] \(percent)% \(detail)\u{1B}[K")

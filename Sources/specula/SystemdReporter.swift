@@ -24,6 +24,9 @@ final class SystemdReporter: Sendable {
     /// Whether systemd (or another supervisor) listens: `NOTIFY_SOCKET` is set.
     var isEnabled: Bool { notifier.isEnabled }
 
+    /// Whether the service has not yet said `READY=1` (nor `STOPPING=1`).
+    var isStarting: Bool { lifecycle.withLock { $0.phase == .starting } }
+
     /// Half of `WATCHDOG_USEC`, when systemd expects pings from this process.
     var watchdogInterval: Duration? { notifier.watchdogInterval }
 

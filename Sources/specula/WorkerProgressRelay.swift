@@ -27,22 +27,24 @@ struct WorkerProgressRelay: Sendable {
     /// What the workers get as `NOTIFY_SOCKET`.
     var environmentValue: String { listener.environmentValue }
 
-    /// Passes progress on until cancelled (or the socket fails).
+    /// Passes progress on until cancelled (or the socket fails). The socket is drained every 20 ms
+    /// while serve starts (a worker reports every percent, up to 50 times a second on the bundled model,
+    /// and the queue holds ten), then once a second: afterwards it only has to be kept from filling up.
     func run(to systemd: SystemdReporter) -> Task<Void, Never> {
         Task {
             // A report whose status line has not changed carries only the extension.
             var status = "starting"
             while !Task.isCancelled {
-                let message: NotifyMessage?
                 do {
-                    message = try await listener.next(within: .milliseconds(500))
+                    while let message = try listener.poll() {
+                        if let text = message["STATUS"] { status = text }
+                        guard let allowance = message["EXTEND_TIMEOUT_USEC"].flatMap(Int64.init), allowance > 0 else { continue }
+                        systemd.startProgress("worker: \(status)", allowing: .microseconds(allowance))
+                    }
                 } catch {
                     return
                 }
-                guard let message else { continue }
-                if let text = message["STATUS"] { status = text }
-                guard let allowance = message["EXTEND_TIMEOUT_USEC"].flatMap(Int64.init), allowance > 0 else { continue }
-                systemd.startProgress("worker: \(status)", allowing: .microseconds(allowance))
+                try? await Task.sleep(for: systemd.isStarting ? .milliseconds(20) : .seconds(1))
             }
         }
     }

@@ -78,6 +78,15 @@ struct CachedAssetTests {
         #expect(waits == 1)
     }
 
+    @Test("a progress bar passes on its first percent, then at most one a second, and 100")
+    func progressIsHeardSparingly() {
+        var heard: [Int] = []
+        let bar = ProgressBar(label: "test") { heard.append($0) }
+        for percent in 0...100 { bar.update(Double(percent) / 100, detail: "") }
+        FileHandleOutput.standardError.write("\n")
+        #expect(heard == [0, 100], "a hundred updates within a second")
+    }
+
     final class Counter: Sendable {
         let count = Atomic<Int>(0)
     }
