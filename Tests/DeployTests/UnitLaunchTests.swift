@@ -39,12 +39,7 @@ struct UnitLaunchTests {
         #expect(ready["READY"] == "1" && ready["STATUS"] == "serving: registered with 1 of 1 routers")
 
         // The test router sends nothing unprompted; keep the worker hearing from it however slow the run.
-        let keepAlive = Task {
-            for sequence in 1... {
-                try await Task.sleep(for: .milliseconds(500))
-                connection.send(.heartbeat(Heartbeat(sequence: UInt64(sequence))))
-            }
-        }
+        let keepAlive = connection.keepAlive(every: .milliseconds(500))
         defer { keepAlive.cancel() }
         // SIGTERM must land while a request runs, however the machine schedules this test: the router's
         // event loop freezes the worker as its first tokens arrive, everything it sent is read, and only

@@ -74,6 +74,7 @@ package final class PeerConnection: Sendable {
     package let channel: any Channel
     package let events = EventQueue<PeerEvent>()
     let muted = Atomic<Bool>(false)
+    private let heartbeats = Atomic<UInt64>(0)
     private let tokensHook = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(channel: any Channel) {
@@ -96,6 +97,15 @@ package final class PeerConnection: Sendable {
         tokensHook.withLock { hook in
             defer { hook = nil }
             return hook
+        }
+    }
+
+    /// Sends a heartbeat every `interval` from the connection's event loop until cancelled: the test
+    /// router sends nothing unprompted. Sent from a test's own task, the heartbeats stalled with it
+    /// under a loaded parallel run, and a worker that heard nothing for 6.5 s dropped the router.
+    package func keepAlive(every interval: TimeAmount) -> RepeatedTask {
+        channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            self.send(.heartbeat(Heartbeat(sequence: self.heartbeats.add(1, ordering: .relaxed).newValue)))
         }
     }
 

@@ -48,6 +48,26 @@ struct HeartbeatClockTests {
     @Test func beforeTheHandshakeNothingIsAskedButTheTimeoutHolds() {
         var clock = HeartbeatClock(now: Self.start)
         #expect(Self.check(&clock, 500, mayAsk: false) == .quiet)
+        #expect(Self.check(&clock, 1500, mayAsk: false) == .quiet)
         #expect(Self.check(&clock, 2500, mayAsk: false) == .silent(for: .milliseconds(2500)))
+    }
+
+    /// A tick long after the last one: this process was not running, and the peer's frames may be
+    /// waiting unread. That tick excuses the silence; the next one judges it.
+    @Test func aTickAfterThisSideWasFrozenWaitsForTheReadsBeforeItJudges() {
+        var clock = HeartbeatClock(now: Self.start)
+        #expect(Self.check(&clock, 50) == .quiet)
+        // Frozen from 50 ms to 6500 ms; on waking the tick runs before the queued heartbeats are read.
+        #expect(Self.check(&clock, 6500) == .quiet)
+        clock.received(at: Self.at(6501))
+        #expect(Self.check(&clock, 6550) == .ask(Heartbeat(sequence: 1)), "alive, and this side has been idle")
+
+        // Frozen again, and the peer really is gone: the tick after the late one judges.
+        #expect(Self.check(&clock, 12000) == .quiet)
+        #expect(Self.check(&clock, 12050) == .silent(for: .milliseconds(12050 - 6501)))
+        // Two late ticks in a row: only the first is excused.
+        var starved = HeartbeatClock(now: Self.start)
+        #expect(Self.check(&starved, 3000) == .quiet)
+        #expect(Self.check(&starved, 6000) == .silent(for: .milliseconds(6000)))
     }
 }

@@ -71,12 +71,7 @@ struct WorkerSystemdTests {
             connection.send(.assign(WorkerProcessTests.assignment(1, maxTokens: 1000, ignoreEOS: true)))
             // The test router sends nothing unprompted; the worker drops a router it has not heard from for
             // 2 s (the test setting), which a slow debug build can take to generate 800 tokens.
-            let keepAlive = Task {
-                for sequence in 1... {
-                    try await Task.sleep(for: .milliseconds(300))
-                    connection.send(.heartbeat(Heartbeat(sequence: UInt64(sequence))))
-                }
-            }
+            let keepAlive = connection.keepAlive(every: .milliseconds(300))
             defer { keepAlive.cancel() }
             var received = 0
             while received == 0 {
