@@ -30,12 +30,7 @@ struct FirstStartTests {
             }
             return speculating
         }
-        // Both notify sockets are read all along: a datagram queue holds ten messages, and a worker whose
-        // queue is full loses the rest (READY=1 among them).
-        let deadline = ContinuousClock.now + .seconds(120)
-        while workers.contains(where: { $0.count("READY") == 0 }), ContinuousClock.now < deadline {
-            for worker in workers { try await worker.collect(for: .milliseconds(50)) }
-        }
+        for worker in workers { _ = try await worker.waitFor("READY", within: .seconds(120)) }
         #expect(try await registering.value == 2)
         for worker in workers { #expect(worker.count("READY") == 1, "\(worker.name): \(worker.log)") }
 

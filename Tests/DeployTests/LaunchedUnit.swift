@@ -11,10 +11,11 @@ import Glibc
 /// `PATH`, `CACHE_DIRECTORY`, ...). `%C` points into the installed tree. Output goes to a log file.
 final class LaunchedUnit {
     let name: String
-    let listener: NotifyListener
+    let collector: NotifyCollector
     private let process = Process()
     private let logURL: URL
-    private(set) var notifications: [NotifyMessage] = []
+    /// Messages before this index were returned by `waitFor` or passed over by it.
+    private var consumed = 0
 
     /// `wrapper` runs before the command (`strace -f -o FILE`): the service is then its child.
     init(tree: InstalledTree, unit unitName: String, instance: String = "", wrapper: [String] = []) throws {
@@ -23,12 +24,12 @@ final class LaunchedUnit {
         let specifiers = UnitFile.Specifiers(instance: instance, cacheRoot: tree.cacheRoot)
         let command = try unit.execStart(specifiers)
         var environment = try unit.environment(specifiers)
-        listener = try NotifyListener(address: NotifySocketAddress("@specula-unit-test-\(UUID().uuidString.prefix(8))"))
+        collector = try NotifyCollector(name: "specula-unit-test")
         let cacheDirectory = tree.cacheRoot + "/specula"
         try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         environment.merge([
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "NOTIFY_SOCKET": listener.environmentValue,
+            "NOTIFY_SOCKET": collector.environmentValue,
             "CACHE_DIRECTORY": cacheDirectory,
             "INVOCATION_ID": UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
         ]) { $1 }
@@ -53,28 +54,27 @@ final class LaunchedUnit {
         return children.split(separator: " ").first.flatMap { pid_t($0) } ?? pid
     }
 
-    /// Notifications until one sets `key`; that one.
+    /// Every notification received so far, in order.
+    var notifications: [NotifyMessage] { collector.messages }
+
+    /// The next notification (after those `waitFor` returned or passed over) that sets `key`.
     func waitFor(_ key: String, within timeout: Duration = .seconds(60)) async throws -> NotifyMessage {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            guard let message = try await listener.next(within: .milliseconds(200)) else {
-                guard process.isRunning else { break }
-                continue
-            }
-            notifications.append(message)
-            if message[key] != nil { return message }
+        let process = self.process
+        guard let (index, message) = try await collector.first(key, from: consumed, within: timeout, alive: { process.isRunning })
+        else {
+            collector.drain()
+            throw ProcessError("\(name): no \(key)= (running: \(process.isRunning); seen: \(notifications))\nlog:\n\(log)")
         }
-        throw ProcessError("\(name): no \(key)= (running: \(process.isRunning); seen: \(notifications))\nlog:\n\(log)")
+        consumed = index + 1
+        return message
     }
 
     func count(_ key: String) -> Int { notifications.filter { $0[key] != nil }.count }
 
-    /// Takes every notification that arrives within `duration`.
+    /// Lets notifications arrive for `duration`.
     func collect(for duration: Duration) async throws {
-        let end = ContinuousClock.now + duration
-        while ContinuousClock.now < end {
-            if let message = try await listener.next(within: end - ContinuousClock.now) { notifications.append(message) }
-        }
+        try await Task.sleep(for: duration)
+        collector.drain()
     }
 
     /// What `systemctl stop` sends first (KillSignal=SIGTERM, KillMode=mixed: the main process only).
@@ -84,7 +84,7 @@ final class LaunchedUnit {
 
     func waitForExit(within timeout: Duration) async throws -> Int32? {
         guard let status = try await process.exitStatus(within: timeout) else { return nil }
-        while let message = try listener.poll() { notifications.append(message) }
+        collector.drain()
         return status
     }
 
@@ -95,7 +95,7 @@ final class LaunchedUnit {
             Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        listener.close()
+        collector.close()
     }
 }
 

@@ -12,8 +12,8 @@ import Glibc
 struct ServeSystemdTests {
     @Test("serve: its worker's first-start progress extends the start, READY=1 once the worker registered, watchdog pings, STOPPING=1 on SIGTERM, exit 0")
     func serveNotifies() async throws {
-        let listener = try NotifyListener(address: NotifySocketAddress("@specula-serve-test-\(UUID().uuidString.prefix(8))"))
-        defer { listener.close() }
+        let collector = try NotifyCollector(name: "specula-serve-test")
+        defer { collector.close() }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("specula-serve-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
@@ -24,7 +24,7 @@ struct ServeSystemdTests {
         defer { try? FileManager.default.removeItem(atPath: cache) }
         process.arguments = ["serve", "--port", "0", "--threads", "1", "--kv-cache-mb", "32"]
         process.environment = ProcessInfo.processInfo.environment.merging([
-            "NOTIFY_SOCKET": listener.environmentValue, "WATCHDOG_USEC": "1000000", "SPECULA_CACHE": cache,
+            "NOTIFY_SOCKET": collector.environmentValue, "WATCHDOG_USEC": "1000000", "SPECULA_CACHE": cache,
             "SPECULA_ASSETS": InstalledTree.smallCorpusAssets,
         ]) { $1 }
         process.standardError = try FileHandle(forWritingTo: log)
@@ -32,27 +32,28 @@ struct ServeSystemdTests {
         try process.run()
         defer { process.killAndReap() }
 
-        var seen: [NotifyMessage] = []
+        // Messages before this index were returned by `next` or passed over by it.
+        var consumed = 0
         func next(_ key: String, within timeout: Duration = .seconds(60)) async throws -> NotifyMessage {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                guard let message = try await listener.next(within: .milliseconds(200)) else { continue }
-                seen.append(message)
-                if message[key] != nil { return message }
+            guard let (index, message) = try await collector.first(key, from: consumed, within: timeout) else {
+                throw ProcessError("no \(key)= in \(collector.messages); log:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
             }
-            throw ProcessError("no \(key)= in \(seen); log:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            consumed = index + 1
+            return message
         }
         #expect(try await next("READY", within: .seconds(120))["STATUS"] == "serving: 1 workers registered")
-        let progress = seen.filter { $0["EXTEND_TIMEOUT_USEC"] != nil }
+        let readyAt = consumed
+        let starting = Array(collector.messages[..<readyAt])
+        let progress = starting.filter { $0["EXTEND_TIMEOUT_USEC"] != nil }
         #expect(progress.allSatisfy { $0["EXTEND_TIMEOUT_USEC"] == "300000000" }, "\(progress)")
-        #expect(progress.contains { $0["STATUS"] == "worker: building the datastore: 100%" }, "\(seen)")
-        #expect(progress.contains { $0["STATUS"] == "worker: measuring the step cost: 100%" }, "\(seen)")
-        let readyAt = seen.count
+        #expect(progress.contains { $0["STATUS"] == "worker: building the datastore: 100%" }, "\(starting)")
+        #expect(progress.contains { $0["STATUS"] == "worker: measuring the step cost: 100%" }, "\(starting)")
         for _ in 1...3 { _ = try await next("WATCHDOG") }
         Glibc.kill(process.processIdentifier, SIGTERM)
         #expect(try await next("STOPPING")["STOPPING"] == "1")
         #expect(try await process.exitStatus(within: .seconds(60)) == 0)
-        while let message = try listener.poll() { seen.append(message) }
+        collector.drain()
+        let seen = collector.messages
         #expect(seen.filter { $0["READY"] != nil }.count == 1, "the worker child did not notify systemd: \(seen)")
         #expect(!seen.contains { $0["STATUS"]?.contains("registered with") == true }, "no worker status lines: \(seen)")
         #expect(!seen[readyAt...].contains { $0["EXTEND_TIMEOUT_USEC"] != nil || $0["STATUS"]?.hasPrefix("worker:") == true },
