@@ -28,8 +28,8 @@ struct WorkerProgressRelay: Sendable {
     var environmentValue: String { listener.environmentValue }
 
     /// Passes progress on until cancelled (or the socket fails). The socket is drained every 20 ms
-    /// while serve starts (a worker reports every percent, up to 50 times a second on the bundled model,
-    /// and the queue holds ten), then once a second: afterwards it only has to be kept from filling up.
+    /// while serve starts (each worker reports up to once a second, and the queue holds ten), then once
+    /// a second: afterwards it only has to be kept from filling up.
     func run(to systemd: SystemdReporter) -> Task<Void, Never> {
         Task {
             // A report whose status line has not changed carries only the extension.

@@ -14,8 +14,6 @@ final class LaunchedUnit {
     let collector: NotifyCollector
     private let process = Process()
     private let logURL: URL
-    /// Messages before this index were returned by `waitFor` or passed over by it.
-    private var consumed = 0
 
     /// `wrapper` runs before the command (`strace -f -o FILE`): the service is then its child.
     init(tree: InstalledTree, unit unitName: String, instance: String = "", wrapper: [String] = []) throws {
@@ -60,12 +58,10 @@ final class LaunchedUnit {
     /// The next notification (after those `waitFor` returned or passed over) that sets `key`.
     func waitFor(_ key: String, within timeout: Duration = .seconds(60)) async throws -> NotifyMessage {
         let process = self.process
-        guard let (index, message) = try await collector.first(key, from: consumed, within: timeout, alive: { process.isRunning })
-        else {
+        guard let message = try await collector.next(key, within: timeout, alive: { process.isRunning }) else {
             collector.drain()
             throw ProcessError("\(name): no \(key)= (running: \(process.isRunning); seen: \(notifications))\nlog:\n\(log)")
         }
-        consumed = index + 1
         return message
     }
 

@@ -14,6 +14,7 @@ final class NotifyCollector: Sendable {
     let listener: NotifyListener
     private let received = Mutex<[NotifyMessage]>([])
     private let stopped = Atomic<Bool>(false)
+    private let cursor = Mutex(0)
 
     init(name: String) throws {
         listener = try NotifyListener(address: NotifySocketAddress("@\(name)-\(UUID().uuidString.prefix(8))"))
@@ -38,15 +39,18 @@ final class NotifyCollector: Sendable {
         }
     }
 
-    /// The index and the message of the first message at `start` or later that sets `key`, waiting up
-    /// to `timeout`; nil when none came, or `alive` says the sender is gone.
-    func first(_ key: String, from start: Int, within timeout: Duration,
-               alive: () -> Bool = { true }) async throws -> (index: Int, message: NotifyMessage)? {
+    /// Messages before this index were returned by `next` or passed over by it.
+    var consumed: Int { cursor.withLock { $0 } }
+
+    /// The next message (after those `next` returned or passed over) that sets `key`, waiting up to
+    /// `timeout`; nil when none came, or `alive` says the sender is gone.
+    func next(_ key: String, within timeout: Duration, alive: () -> Bool = { true }) async throws -> NotifyMessage? {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let all = messages
+            let all = messages, start = consumed
             if start < all.count, let index = all[start...].firstIndex(where: { $0[key] != nil }) {
-                return (index, all[index])
+                cursor.withLock { $0 = index + 1 }
+                return all[index]
             }
             guard ContinuousClock.now < deadline, alive() else { return nil }
             try await Task.sleep(for: .milliseconds(20))

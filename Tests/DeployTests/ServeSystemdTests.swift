@@ -32,17 +32,14 @@ struct ServeSystemdTests {
         try process.run()
         defer { process.killAndReap() }
 
-        // Messages before this index were returned by `next` or passed over by it.
-        var consumed = 0
         func next(_ key: String, within timeout: Duration = .seconds(60)) async throws -> NotifyMessage {
-            guard let (index, message) = try await collector.first(key, from: consumed, within: timeout) else {
+            guard let message = try await collector.next(key, within: timeout) else {
                 throw ProcessError("no \(key)= in \(collector.messages); log:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
             }
-            consumed = index + 1
             return message
         }
         #expect(try await next("READY", within: .seconds(120))["STATUS"] == "serving: 1 workers registered")
-        let readyAt = consumed
+        let readyAt = collector.consumed
         let starting = Array(collector.messages[..<readyAt])
         let progress = starting.filter { $0["EXTEND_TIMEOUT_USEC"] != nil }
         #expect(progress.allSatisfy { $0["EXTEND_TIMEOUT_USEC"] == "300000000" }, "\(progress)")

@@ -98,9 +98,10 @@ struct Worker: AsyncParsableCommand {
     }
 
     /// How long systemd waits for the next progress report of a first start (datastore build, step-cost
-    /// measurement) before it fails the start. Reports come every percent, or every 30 s while another
-    /// worker holds the lock; the longest gap is filling the step-cost contexts before the first timed
-    /// step (about 1,150 tokens of prefill: seconds on the bundled model, a minute or two at 7B).
+    /// measurement) before it fails the start. Reports come up to once a second, or every 30 s while
+    /// another worker holds the lock; the longest gap is filling the step-cost contexts before the first
+    /// timed step (about 1,150 tokens of prefill: 28.5 s on the 1B shape, about 3 minutes at 7B by
+    /// estimate).
     static let startupProgressAllowance = Duration.seconds(300)
 
     private func makeService(configuration: WorkerConfiguration, settings: ResolvedSettings, logger: Logger,
