@@ -74,9 +74,10 @@ package enum Curl {
             return Response(status: status, body: text)
         }
 
+        /// A client that goes away. SIGKILL, as curl inherits this test's blocked SIGTERM and would sleep
+        /// through `terminate()` until its own --max-time.
         package func kill() {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+            process.killAndReap()
             try? FileManager.default.removeItem(at: file)
         }
     }
