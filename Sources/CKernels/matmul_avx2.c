@@ -1,12 +1,18 @@
 // AVX2 weight-streaming matmul for CPUs without AVX-512: register tiles of up to 3 rows x 4 tokens
 // (12 ymm accumulators of the 16 registers: two FMA pipes of 4-cycle latency need 8 chains in flight,
 // and 2 x 4 left none to spare; on Zen 3, bf16 3 x 4 tiles reach 1.4x the FLOP/s of 2 x 4 at 8-32 tokens).
+// Steps of 5-6 tokens take one pass of 2 x 5 or 2 x 6 tiles (f32, bf16) rather than a second pass over
+// the weights for the last 1-2 tokens: on the 1B shape a 5-token step cost 1.39x a 4-token one, now 1.21x.
+// (Wider 1-token tiles, 6 or 12 rows, and column chunks that keep activations in L1 measured slower.)
+// Every tile adds an output's products in the same order (one chain over its columns, quarter by
+// quarter), so a token's result does not depend on how many tokens share its step: greedy speculation
+// verifies drafts in multi-token steps and equals `off` because of it.
 // Full blocks stream straight from the rows; a tail block is copied into a zero-padded buffer first.
 #if defined(__x86_64__)
 #include "common.h"
 #include <immintrin.h>
 
-enum { TILE_ROWS = 3, TILE_TOKENS = 4, TAIL_BYTES = 128 };
+enum { TILE_ROWS = 3, TILE_TOKENS = 6, TAIL_BYTES = 128 };
 
 /// Quarter s (8 columns) of block b, widened; `xoff` receives where its activations sit in the
 /// prepared block (bf16 pairs even/odd halves, see ck_prepare_activations).
@@ -88,8 +94,18 @@ CK_INLINE CK_AVX2 void tile(int wtype, int R, int T, const uint8_t *w, size_t ro
 }
 
 /// Rows per tile: 3 where the widening leaves registers for 12 accumulators (f32, bf16); f16 and q8_0
-/// spill at 3 rows and measured faster at 2.
-CK_INLINE size_t rows_per_tile(int wtype) { return wtype == CK_W_F32 || wtype == CK_W_BF16 ? 3 : 2; }
+/// spill at 3 rows and measured faster at 2. Tiles of 5-6 tokens take 2 rows.
+CK_INLINE size_t rows_per_tile(int wtype, size_t T) {
+    return (wtype == CK_W_F32 || wtype == CK_W_BF16) && T <= 4 ? 3 : 2;
+}
+
+/// Tokens in the tile that starts `left` tokens from the end: groups of 4, where a remainder of 1-2
+/// tokens joins the last group in one pass over the weights (f32, bf16), rather than a second pass
+/// of 1-2 tokens.
+CK_INLINE size_t tile_tokens(int wtype, size_t left) {
+    int six = wtype == CK_W_F32 || wtype == CK_W_BF16;
+    return six && (left == 5 || left == 6) ? left : left < 4 ? left : 4;
+}
 
 typedef void (*tile_fn)(const uint8_t *, size_t, size_t, const float *, size_t, float *, size_t, int);
 
@@ -100,16 +116,18 @@ typedef void (*tile_fn)(const uint8_t *, size_t, size_t, const float *, size_t, 
     }
 #define TILE_ROW(TY, R) TILE_FN(TY, R, 1) TILE_FN(TY, R, 2) TILE_FN(TY, R, 3) TILE_FN(TY, R, 4)
 #define TILE_ALL2(TY) TILE_ROW(TY, 1) TILE_ROW(TY, 2)
-#define TILE_ALL3(TY) TILE_ALL2(TY) TILE_ROW(TY, 3)
+#define TILE_ALL3(TY) TILE_ALL2(TY) TILE_ROW(TY, 3) TILE_FN(TY, 1, 5) TILE_FN(TY, 1, 6) TILE_FN(TY, 2, 5) TILE_FN(TY, 2, 6)
 TILE_ALL3(CK_W_F32)
 TILE_ALL2(CK_W_F16)
 TILE_ALL3(CK_W_BF16)
 TILE_ALL2(CK_W_Q8_0)
 
 #define TABLE_ROW(TY, R) { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4 }
+#define TABLE_ROW6(TY, R) \
+    { tile_##TY##_##R##_1, tile_##TY##_##R##_2, tile_##TY##_##R##_3, tile_##TY##_##R##_4, tile_##TY##_##R##_5, tile_##TY##_##R##_6 }
 #define TABLE2(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2) }
-#define TABLE3(TY) { TABLE_ROW(TY, 1), TABLE_ROW(TY, 2), TABLE_ROW(TY, 3) }
-/// Rows beyond a type's `rows_per_tile` are never asked for: those entries stay empty.
+#define TABLE3(TY) { TABLE_ROW6(TY, 1), TABLE_ROW6(TY, 2), TABLE_ROW(TY, 3) }
+/// Tiles beyond a type's `rows_per_tile` and `tile_tokens` are never asked for: those entries stay empty.
 static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
     TABLE3(CK_W_F32), TABLE2(CK_W_F16), TABLE3(CK_W_BF16), TABLE2(CK_W_Q8_0),
 };
@@ -117,11 +135,13 @@ static const tile_fn tiles[4][TILE_ROWS][TILE_TOKENS] = {
 void ck_matmul_rows_avx2(int wtype, const uint8_t *w, size_t columns, size_t row_begin, size_t row_end,
                          const float *xp, size_t n, float *y, size_t ldy, int accumulate) {
     size_t row_bytes = ck_row_bytes(wtype, columns), ldx = ck_activation_stride(columns);
-    size_t tile_rows = rows_per_tile(wtype), block_rows = ck_rows_per_block(row_bytes, tile_rows);
+    // Blocks hold whole tiles of 2 and of 3 rows.
+    size_t block_rows = ck_rows_per_block(row_bytes, 6);
     for (size_t r0 = row_begin; r0 < row_end; r0 += block_rows) {
         size_t r1 = r0 + block_rows < row_end ? r0 + block_rows : row_end;
-        for (size_t t = 0; t < n; t += TILE_TOKENS) {
-            size_t T = n - t < TILE_TOKENS ? n - t : TILE_TOKENS;
+        for (size_t t = 0, T; t < n; t += T) {
+            T = tile_tokens(wtype, n - t);
+            size_t tile_rows = rows_per_tile(wtype, T);
             for (size_t r = r0; r < r1; r += tile_rows) {
                 size_t R = r1 - r < tile_rows ? r1 - r : tile_rows;
                 tiles[wtype][R - 1][T - 1](w + r * row_bytes, row_bytes, columns, xp + t * ldx, ldx,

@@ -60,7 +60,8 @@ public enum MatMul {
     /// 3: all token groups of a row tile run back to back (weights stream under the arithmetic), and
     /// bf16 dot products use 4-row tiles of up to 6 tokens. 4: attention prefetches cache blocks.
     /// 5: AVX2 tiles of 3 rows (f32, bf16) and full blocks without a per-block tail test.
-    public static let kernelRevision = 5
+    /// 6: AVX2 steps of 5-6 tokens in one pass of 2-row tiles (f32, bf16), not 4 tokens then 1-2.
+    public static let kernelRevision = 6
     private static let crossoverState = Mutex(MatMulCrossover.measuredDefault)
     /// Panel-per-thread sgemm needs OpenBLAS single-threaded in each of our threads.
     private static let blasConfigured: Bool = {

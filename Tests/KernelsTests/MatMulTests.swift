@@ -108,6 +108,25 @@ private func run(_ w: TestWeights, x: [Float], tokens n: Int, pool: ComputePool,
         }
     }
 
+    /// A token's outputs are the same bits whether it is multiplied alone or beside others, whatever
+    /// tile its step's token count picks: greedy speculation verifies drafts in steps of several tokens
+    /// per sequence, and equals `--speculate off` only because of this.
+    @Test(arguments: WeightType.allCases, KernelISA.allCases.filter { $0 <= .detected })
+    func tokenResultsDoNotDependOnTheTokenCount(type: WeightType, isa: KernelISA) {
+        let columns = type == .q8_0 ? 320 : 301
+        let w = TestWeights(type: type, rows: 47, columns: columns, seed: 500)
+        for n in [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 17] {
+            let x = randomActivations(count: n * columns, seed: UInt64(500 + n))
+            let together = run(w, x: x, tokens: n, pool: pool, path: .streaming, isa: isa)
+            for t in 0..<n {
+                let alone = run(w, x: Array(x[t * columns..<(t + 1) * columns]), tokens: 1, pool: pool,
+                                path: .streaming, isa: isa)
+                #expect(Array(together[t * w.rows..<(t + 1) * w.rows]) == alone,
+                        "\(type) \(isa) token \(t) of \(n) differs from the same token alone")
+            }
+        }
+    }
+
     @Test func automaticPathFollowsCrossover() {
         let saved = MatMul.crossover
         defer { MatMul.crossover = saved }
