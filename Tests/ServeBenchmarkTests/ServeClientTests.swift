@@ -30,7 +30,9 @@ struct ServeClientTests {
         for record in result.records {
             #expect(record.completionTokens == 6 && record.chunkTimes.count == 6)
             #expect(record.chunkTimes == record.chunkTimes.sorted() && (record.ttft ?? 0) > 0)
-            #expect(record.itls.count == 5 && record.itls.reduce(0, +) >= 0.005, "chunks sent 2 ms apart (some may arrive together)")
+            // No bound on the gaps themselves: a client descheduled on a loaded machine reads chunks sent
+            // 2 ms apart together (a clean-clone CI run saw 5 of them sum to under 5 ms).
+            #expect(record.itls.count == 5)
             #expect(record.speculation == ["drafts": 1, "draft_tokens": 3, "accepted_tokens": 1, "steps": 6])
             #expect(record.finishReason == "length")
         }
