@@ -97,6 +97,7 @@ struct RouterProcessTests {
         // take it. (Once, with 10 s deadlines and a 30 s heartbeat timeout, a run loaded by every suite
         // in parallel took 30 s to reach the 429 check, and met no worker.)
         let waiting = try Curl.Background(url, json: #"{"model": "pycode-6m", "prompt": "x", "timeout": 600}"#, headers: auth)
+        defer { waiting.kill() }
         try await Self.waitFor("the second request to wait") { try metric("specula:num_requests_waiting") == 1 }
         expectError(try Curl.request(url, json: #"{"model": "pycode-6m", "prompt": "x"}"#, headers: auth), 429, "rate_limit_error",
                     "queue full")
