@@ -93,18 +93,18 @@ CK_INLINE CK_AVX2 void tile(int wtype, int R, int T, const uint8_t *w, size_t ro
         }
 }
 
-/// Rows per tile: 3 where the widening leaves registers for 12 accumulators (f32, bf16); f16 and q8_0
-/// spill at 3 rows and measured faster at 2. Tiles of 5-6 tokens take 2 rows.
-CK_INLINE size_t rows_per_tile(int wtype, size_t T) {
-    return (wtype == CK_W_F32 || wtype == CK_W_BF16) && T <= 4 ? 3 : 2;
-}
+/// Whether the type's widening leaves registers for 12 accumulators beside 3 weight vectors (f32,
+/// bf16); f16 and q8_0 spill at 3 rows and measured faster at 2.
+CK_INLINE int widens_lightly(int wtype) { return wtype == CK_W_F32 || wtype == CK_W_BF16; }
+
+/// Rows per tile: 3 for tiles of up to 4 tokens of a lightly widened type, else 2.
+CK_INLINE size_t rows_per_tile(int wtype, size_t T) { return widens_lightly(wtype) && T <= 4 ? 3 : 2; }
 
 /// Tokens in the tile that starts `left` tokens from the end: groups of 4, where a remainder of 1-2
 /// tokens joins the last group in one pass over the weights (f32, bf16), rather than a second pass
 /// of 1-2 tokens.
 CK_INLINE size_t tile_tokens(int wtype, size_t left) {
-    int six = wtype == CK_W_F32 || wtype == CK_W_BF16;
-    return six && (left == 5 || left == 6) ? left : left < 4 ? left : 4;
+    return widens_lightly(wtype) && (left == 5 || left == 6) ? left : left < 4 ? left : 4;
 }
 
 typedef void (*tile_fn)(const uint8_t *, size_t, size_t, const float *, size_t, float *, size_t, int);
