@@ -11,9 +11,12 @@ import Glibc
 /// sends next. A worker's first start sends a dozen progress reports in ten seconds, and in one full
 /// run its `READY=1` was lost behind them.
 final class NotifyCollector: Sendable {
-    let listener: NotifyListener
+    private let listener: NotifyListener
     private let received = Mutex<[NotifyMessage]>([])
     private let stopped = Atomic<Bool>(false)
+    /// Signalled when the reading thread has ended, so that `close` never closes the socket under it
+    /// (its descriptor, reused by another test's socket, would then be read here).
+    private let threadEnded = DispatchSemaphore(value: 0)
     private let cursor = Mutex(0)
 
     init(name: String) throws {
@@ -23,6 +26,7 @@ final class NotifyCollector: Sendable {
                 drain()
                 usleep(2000)
             }
+            threadEnded.signal()
         }.start()
     }
 
@@ -57,8 +61,10 @@ final class NotifyCollector: Sendable {
         }
     }
 
+    /// Stops the reading thread, then closes the socket (once; later calls do nothing).
     func close() {
-        stopped.store(true, ordering: .relaxed)
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        threadEnded.wait()
         listener.close()
     }
 }
