@@ -51,7 +51,13 @@ import Testing
     /// With --warmup the modes' engines serve a pass unmeasured and then every round: each round
     /// reports one pass's tokens, and the drafting mode still matches off.
     @Test func warmEnginesReportEachRoundAlone() throws {
-        let rows = try benchRows(speculate: "off,7", ["--warmup", "1"])
+        let (report, rows) = try benchRun(speculate: "off,7", ["--warmup", "1"])
+        // The curve the policy planned with comes with the table.
+        let stepCost = try #require(report["step_cost"] as? [String: Any])
+        let tokens = try #require(stepCost["tokens"] as? [Int]), ms = try #require(stepCost["ms"] as? [Double])
+        #expect(!tokens.isEmpty && tokens.count == ms.count && tokens == tokens.sorted())
+        #expect(ms.allSatisfy { $0 > 0 } && ms == ms.sorted(), "\(ms)")
+        #expect(["scalar", "avx2", "avx512"].contains(report["kernels"] as? String), "\(report)")
         #expect(rows.count == 2)
         for row in rows { #expect(row["generated_tokens"] as? Int == 18) }
         #expect((rows[1]["mean_accepted_length"] as? Double ?? 0) > 1, "\(rows[1])")
@@ -61,16 +67,34 @@ import Testing
     /// share the model's buffers: each must still produce exactly what it would alone, and the drafting
     /// one must match off's greedy outputs.
     @Test func modesTakingTurnsStepByStepKeepTheirOutputs() throws {
-        let rows = try benchRows(speculate: "off,7,off", ["--slice-ms", "1"])
+        let rows = try benchRun(speculate: "off,7,off", ["--slice-ms", "1"]).rows
         #expect(rows.count == 3)
         for row in rows { #expect(row["generated_tokens"] as? Int == 18) }
         #expect(rows[0]["rounds_x_off"] as? [Double] == [1, 1])
         #expect((rows[1]["mean_accepted_length"] as? Double ?? 0) > 1)
     }
 
-    /// The --json rows of `bench engine` over 3 prompts of 6 tokens at batch 2, two rounds, after
-    /// checking what every row must hold: a successful run, outputs equal to off's, two rounds.
-    private func benchRows(speculate: String, _ options: [String]) throws -> [[String: Any]] {
+    /// Without a speculating mode no curve is used, and none is reported.
+    @Test func anOffOnlyRunReportsNoStepCost() throws {
+        let (report, rows) = try benchRun(speculate: "off", [])
+        #expect(rows.count == 1)
+        #expect(report["step_cost"] == nil || report["step_cost"] is NSNull, "\(report)")
+    }
+
+    @Test func theStepCostLineReadsInMillisecondsAndMicroseconds() {
+        let model = StepCostModel(tokens: [1, 2, 4], seconds: [0.0003, 0.000304, 0.00052], secondsPerTokenContext: 1.8e-7,
+                                  secondsPerSequenceContext: 1.25e-7, secondsPerOmittedLogits: 4.3e-5)
+        let report = StepCostReport(model)
+        #expect(report.tokens == [1, 2, 4])
+        #expect(zip(report.ms, [0.3, 0.304, 0.52]).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(abs(report.us_per_omitted_logits - 43) < 1e-9)
+        #expect(report.text == "step cost the budget policy starts from (tokens:ms): 1:0.3 2:0.304 4:0.52; "
+            + "+0.18 µs per token per context position, +0.125 µs per sequence per cached position")
+    }
+
+    /// The --json report of `bench engine` over 3 prompts of 6 tokens at batch 2, two rounds, and its
+    /// rows, after checking what every row must hold: a successful run, outputs equal to off's, two rounds.
+    private func benchRun(speculate: String, _ options: [String]) throws -> (report: [String: Any], rows: [[String: Any]]) {
         let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-engine-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: json) }
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("specula-cli-cache").path
@@ -80,12 +104,12 @@ import Testing
              "--speculate", speculate, "--repeat", "2", "--json", json.path] + options,
             environment: ["SPECULA_CACHE": cache])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
-        let rows = try #require(report?["results"] as? [[String: Any]])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let rows = try #require(report["results"] as? [[String: Any]])
         for row in rows {
             #expect(row["outputs_match_off"] as? Bool == true, "\(row)")
             #expect((row["rounds_x_off"] as? [Double])?.count == 2)
         }
-        return rows
+        return (report, rows)
     }
 }

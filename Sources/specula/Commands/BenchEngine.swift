@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Kernels
 import ServeBenchmark
 import Tokenization
 import Transformer
@@ -80,6 +81,10 @@ struct BenchEngine: ParsableCommand {
     struct Report: Encodable {
         let model: String
         let machine: String
+        /// The matrix kernels this run used (see `MachineDescription.kernels`).
+        let kernels: String
+        /// The curve the budget policy started from; nil when no mode speculates.
+        let step_cost: StepCostReport?
         let results: [Row]
     }
 
@@ -96,7 +101,10 @@ struct BenchEngine: ParsableCommand {
         let setup = modes.allSatisfy({ $0 == .off }) ? nil : try SpeculationAssets.setup(for: loaded, datastore: datastore) {
             FileHandleOutput.standardError.write($0 + "\n")
         }
-        print("model \(path), \(promptSet.count) prompts from \(prompts), machine: \(MachineDescription.current)")
+        let kernels = MachineDescription.kernels(activations: activationsOption.activations)
+        let stepCost = setup.map { StepCostReport($0.costModel) }
+        print("model \(path), \(promptSet.count) prompts from \(prompts), machine: \(MachineDescription.current), kernels: \(kernels)")
+        if let stepCost { print(stepCost.text) }
         print("batch  speculate  tokens  seconds   tok/s  decode tok/s  x off  paired  accepted len  draft ms/step  match off")
         // One cache per mode, kept for the whole run: the modes' engines live side by side, and a cache
         // mapped afresh for each round would make its first steps pay the page faults.
@@ -153,7 +161,8 @@ struct BenchEngine: ParsableCommand {
             }
         }
         if let json {
-            let report = Report(model: path, machine: MachineDescription.current, results: rows)
+            let report = Report(model: path, machine: MachineDescription.current, kernels: kernels, step_cost: stepCost,
+                                results: rows)
             try Data(try JSONOutput.encode(report).utf8).write(to: URL(fileURLWithPath: json))
         }
     }
@@ -241,6 +250,14 @@ enum MachineDescription {
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+
+    /// The matrix kernels this CPU runs: "avx2", "avx512", or "avx512 + bf16 dot products" when bf16
+    /// activations were asked for and the CPU has AVX512-BF16 (bf16 weights only); the speed-ups of one
+    /// model differ most between these.
+    static func kernels(activations: ActivationPrecision) -> String {
+        let isa = "\(KernelISA.detected)"
+        return activations == .bf16 && ActivationPrecision.bf16Available ? isa + " + bf16 dot products" : isa
     }
 }
 
