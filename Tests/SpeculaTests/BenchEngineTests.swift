@@ -82,13 +82,13 @@ import Testing
     }
 
     @Test func theStepCostLineReadsInMillisecondsAndMicroseconds() {
-        let model = StepCostModel(tokens: [1, 2, 4], seconds: [0.0003, 0.000304, 0.00052], secondsPerTokenContext: 1.8e-7,
+        let model = StepCostModel(tokens: [1, 2, 4, 64], seconds: [0.0003, 0.000304, 0.00052, 1.0684], secondsPerTokenContext: 1.8e-7,
                                   secondsPerSequenceContext: 1.25e-7, secondsPerOmittedLogits: 4.3e-5)
         let report = StepCostReport(model)
-        #expect(report.tokens == [1, 2, 4])
-        #expect(zip(report.ms, [0.3, 0.304, 0.52]).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(report.tokens == [1, 2, 4, 64])
+        #expect(zip(report.ms, [0.3, 0.304, 0.52, 1068.4]).allSatisfy { abs($0 - $1) < 1e-9 })
         #expect(abs(report.us_per_omitted_logits - 43) < 1e-9)
-        #expect(report.text == "step cost the budget policy starts from (tokens:ms): 1:0.3 2:0.304 4:0.52; "
+        #expect(report.text == "step cost the budget policy starts from (tokens:ms): 1:0.3 2:0.304 4:0.52 64:1068; "
             + "+0.18 µs per token per context position, +0.125 µs per sequence per cached position")
     }
 

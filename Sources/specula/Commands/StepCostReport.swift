@@ -22,7 +22,7 @@ struct StepCostReport: Encodable, Equatable {
         us_per_omitted_logits = model.secondsPerOmittedLogits * 1e6
     }
 
-    /// One line: "tokens:ms" pairs (3 significant digits), then the context terms.
+    /// One line: "tokens:ms" pairs, then the context terms.
     var text: String {
         let points = zip(tokens, ms).map { "\($0):\(Self.digits($1))" }.joined(separator: " ")
         return "step cost the budget policy starts from (tokens:ms): \(points); "
@@ -30,5 +30,6 @@ struct StepCostReport: Encodable, Equatable {
             + "+\(Self.digits(us_per_sequence_context)) µs per sequence per cached position"
     }
 
-    private static func digits(_ value: Double) -> String { String(format: "%.3g", value) }
+    /// 3 significant digits, and whole numbers from 100 on (a 1B model's 1068 ms, not 1.07e+03).
+    private static func digits(_ value: Double) -> String { String(format: value >= 100 ? "%.0f" : "%.3g", value) }
 }
